@@ -1,7 +1,7 @@
 import type { UnixMillis } from '../core/brand.ts';
 import type { KstDate } from '../core/kst.ts';
 import type { InstrumentId } from './instrument.ts';
-import type { Krw, Price, Quantity } from './money.ts';
+import type { Krw, Quantity } from './money.ts';
 import type { OrderSide, OrderType, Venue } from './order-types.ts';
 
 /**
