@@ -11,7 +11,7 @@
  */
 import * as holidayPresets from '@hyunbinseo/holidays-kr/all';
 import type { UnixMillis } from '../core/brand.ts';
-import { InputError } from '../core/errors.ts';
+import { InputError, InvariantError } from '../core/errors.ts';
 import { addDays, kstDate, kstDateOf, kstInstant, weekdayOf, type KstDate } from '../core/kst.ts';
 import {
   CSAT_DATES,
@@ -98,7 +98,7 @@ const YEARS: { readonly first: number; readonly last: number } = (() => {
   const first = years[0];
   const last = years[years.length - 1];
   if (first === undefined || last === undefined || last - first + 1 !== years.length) {
-    throw new Error(`@hyunbinseo/holidays-kr: expected contiguous yearly presets, got ${years.join(',')}`);
+    throw new InvariantError('ASSERTION_FAILED', `@hyunbinseo/holidays-kr: expected contiguous yearly presets, got ${years.join(',')}`);
   }
   return { first, last };
 })();
@@ -133,10 +133,10 @@ function lastWeekdayOfYear(year: number): KstDate {
  */
 export class KrxCalendar {
   /** First and last supported KST dates (inclusive): the years of `@hyunbinseo/holidays-kr`. */
-  readonly range: { readonly from: KstDate; readonly to: KstDate } = {
+  readonly range: { readonly from: KstDate; readonly to: KstDate } = Object.freeze({
     from: `${YEARS.first}-01-01`,
     to: `${YEARS.last}-12-31`,
-  };
+  });
 
   readonly #overrides = new Map<KstDate, CalendarOverride>();
   readonly #csatByYear = new Map<number, KstDate>();

@@ -6,7 +6,7 @@ import { unixMillis } from '../../../core/brand.ts';
 import { kstInstant } from '../../../core/kst.ts';
 import { decryptPayload, KisWsFrameError, parseKisWsFrame, type KisWsDataFrame } from './frames.ts';
 import { decodeDataFrame, decodeNotice } from './decode.ts';
-import type { ExecutionNotice, TradeTick } from '../../../model/market-data.ts';
+import type { ExecutionNotice, QuoteBook, TradeTick } from '../../../model/market-data.ts';
 
 const FRAMES = new URL('../../../../../shared/data/kis/kis_ws_frames.json', import.meta.url);
 const haveShared = existsSync(FRAMES);
@@ -89,7 +89,7 @@ describe.skipIf(!haveShared)('real frames (shared/data/kis/kis_ws_frames.json)',
     expect(t).toMatchObject({ instrumentId: '005930', price: 71_900, change: -100, cumulativeVolume: 3_052_507, halted: false, viBasePrice: 72_100 });
     const [b] = decodeDataFrame(parseKisWsFrame(byId('doc-H0STASP0')) as KisWsDataFrame, tsInit);
     expect(b).toMatchObject({ type: 'QuoteBook', totalAskQuantity: 1_159_362, totalBidQuantity: 2_095_167 });
-    expect((b as { asks: { price: number }[] }).asks[0]!.price).toBe(71_900);
+    expect((b as QuoteBook).asks[0]!.price).toBe(71_900);
     const [m] = decodeDataFrame(parseKisWsFrame(byId('doc-H0STMKO0')) as KisWsDataFrame, tsInit);
     expect(m).toMatchObject({ type: 'MarketStatusUpdate', instrumentId: '396300', halted: false, haltReason: '', expectedOperationCode: '311', viActive: false });
   });
