@@ -1,6 +1,6 @@
-import type { UnixMillis } from '../../../core/brand.ts';
-import { fromYyyymmdd, kstDateOf, parseKstHhmmss } from '../../../core/kst.ts';
-import { instrumentId } from '../../../model/instrument.ts';
+import { unixMillis, type UnixMillis } from '../../../core/brand.ts';
+import { fromYyyymmdd, kstDateOf, parseKstHhmmss, toYyyymmdd } from '../../../core/kst.ts';
+import { instrumentId, type InstrumentId } from '../../../model/instrument.ts';
 import type {
   BookLevel,
   ExecutionNotice,
@@ -31,18 +31,46 @@ function str(rec: readonly string[], i: number): string {
   return s === '(null)' ? '' : s;
 }
 
-function code(rec: readonly string[], i: number, raw: string) {
+// Hot path (thousands of records per second): validated codes and KST midnights are cached.
+const codeCache = new Map<string, InstrumentId>();
+function code(rec: readonly string[], i: number, raw: string): InstrumentId {
+  const s = rec[i] ?? '';
+  const hit = codeCache.get(s);
+  if (hit) return hit;
   try {
-    return instrumentId(str(rec, i).replace(/^Q(?=[0-9A-Z]{6}$)/, ''));
+    const id = instrumentId(str(rec, i).replace(/^Q(?=[0-9A-Z]{6}$)/, ''));
+    if (codeCache.size < 10_000) codeCache.set(s, id);
+    return id;
   } catch {
-    throw new KisWsFrameError(`bad stock code "${rec[i] ?? ''}"`, raw);
+    throw new KisWsFrameError(`bad stock code "${s}"`, raw);
   }
+}
+
+const midnightCache = new Map<string, number>();
+function kstMidnight(yyyymmdd: string): number {
+  let m = midnightCache.get(yyyymmdd);
+  if (m === undefined) {
+    m = parseKstHhmmss(fromYyyymmdd(yyyymmdd), '000000');
+    if (midnightCache.size > 1_000) midnightCache.clear();
+    midnightCache.set(yyyymmdd, m);
+  }
+  return m;
+}
+
+function digits2(s: string, at: number): number {
+  const a = s.charCodeAt(at) - 48;
+  const b = s.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
 function time(dateField: string, hhmmss: string, tsInit: UnixMillis, raw: string): UnixMillis {
   try {
-    const date = /^\d{8}$/.test(dateField) ? fromYyyymmdd(dateField) : kstDateOf(tsInit);
-    return parseKstHhmmss(date, hhmmss);
+    const day = dateField.length === 8 && /^\d{8}$/.test(dateField) ? dateField : toYyyymmdd(kstDateOf(tsInit));
+    const h = hhmmss.length === 6 ? digits2(hhmmss, 0) : -1;
+    const mi = digits2(hhmmss, 2);
+    const se = digits2(hhmmss, 4);
+    if (h < 0 || mi < 0 || mi > 59 || se < 0 || se > 59) throw new RangeError(`time must be HHMMSS, was "${hhmmss}"`);
+    return unixMillis(kstMidnight(day) + (h * 3600 + mi * 60 + se) * 1000);
   } catch (e) {
     throw new KisWsFrameError(`bad time: ${(e as Error).message}`, raw);
   }

@@ -98,6 +98,17 @@ function parseJsonFrame(raw: string): KisWsFrame {
   };
 }
 
+function threeDigits(s: string): number {
+  if (s.length !== 3) return -1;
+  let n = 0;
+  for (let i = 0; i < 3; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
 /**
  * Parses one text frame. `keyOf(trId)` supplies the AES key for encrypted frames (undefined → the
  * frame is rejected: frames that arrive before their key are dropped, kis-protocol.md §5.5).
@@ -115,9 +126,9 @@ export function parseKisWsFrame(raw: string, keyOf: (trId: string) => KisAesKey 
   const encrypted = first === 49;
   const trId = raw.slice(p1 + 1, p2);
   const countText = raw.slice(p2 + 1, p3);
-  if (!/^[A-Z0-9]{4,16}$/.test(trId)) throw new KisWsFrameError(`bad TR id "${trId}"`, raw);
-  if (!/^\d{3}$/.test(countText)) throw new KisWsFrameError(`bad record count "${countText}"`, raw);
-  const count = Number(countText);
+  if (!REALTIME_TRS[trId] && !/^[A-Z0-9]{4,16}$/.test(trId)) throw new KisWsFrameError(`bad TR id "${trId}"`, raw);
+  const count = threeDigits(countText);
+  if (count < 0) throw new KisWsFrameError(`bad record count "${countText}"`, raw);
   if (count < 1) throw new KisWsFrameError('record count is zero', raw);
   let payload = raw.slice(p3 + 1);
   if (encrypted) {
@@ -132,7 +143,7 @@ export function parseKisWsFrame(raw: string, keyOf: (trId: string) => KisAesKey 
   const width = fields.length / count;
   const minWidth = REALTIME_TRS[trId]?.minWidth ?? 1;
   if (width < minWidth) throw new KisWsFrameError(`${trId}: records of ${width} fields, layout needs at least ${minWidth}`, raw);
-  const records: string[][] = [];
-  for (let i = 0; i < count; i++) records.push(fields.slice(i * width, (i + 1) * width));
+  const records: string[][] = count === 1 ? [fields] : [];
+  for (let i = 0; count > 1 && i < count; i++) records.push(fields.slice(i * width, (i + 1) * width));
   return { kind: 'data', encrypted, trId, count, width, records };
 }
