@@ -20,8 +20,11 @@ export const DAILY_LIMIT_BPS = 3_000;
 
 /**
  * Daily price limits (kis-protocol.md §6.1): width = floor_to_tick(base × 0.30, tick(base)),
- * upper = base + width, lower = base − width. Reproduces base 128,500 → 167,000 / 90,000 (current
- * table) and, with the pre-2023 table, 111,000 → 144,000 / 78,000.
+ * upper = base + width, lower = base − width; then each is put on the tick grid of its own band
+ * (upper rounded down, lower rounded up), since an order can only carry an on-grid price (base 199,900
+ * → raw upper 259,800 lies in the 500-won band → 259,500). Reproduces base 128,500 → 167,000 / 90,000
+ * (current table) and, with the pre-2023 table, 111,000 → 144,000 / 78,000. The rounding of a
+ * band-crossing limit is UNCONFIRMED by a primary source: prefer the venue's stck_mxpr/stck_llam.
  * @param base 기준가 in won
  * @param tick tick function to use (defaults to the table since 2023-01-25)
  * Throws `InvariantError(PRICE_INVALID)` when base is not a positive integer.
@@ -35,8 +38,14 @@ export function dailyPriceLimits(
   const t = tick(base, kind);
   const raw = Math.floor((base * DAILY_LIMIT_BPS) / 10_000);
   const width = Math.floor(raw / t) * t;
-  const lower = Math.max(base - width, 1);
-  return { base: price(base), upper: price(base + width), lower: price(lower), width };
+  const rawUpper = base + width;
+  const rawLower = Math.max(base - width, 1);
+  const tu = tick(rawUpper, kind);
+  const tl = tick(rawLower, kind);
+  // A base off its own grid (not a real KRX base) can round past it: never cross the base.
+  const upper = Math.max(Math.floor(rawUpper / tu) * tu, base);
+  const lower = Math.min(Math.ceil(rawLower / tl) * tl, base);
+  return { base: price(base), upper: price(upper), lower: price(lower), width };
 }
 
 /** True when `p` lies inside the band (inclusive). */

@@ -61,12 +61,20 @@ describe('dailyPriceLimits', () => {
     const l = dailyPriceLimits(111_000, 'STOCK', tickSizePre2023);
     expect([l.upper, l.lower]).toEqual([144_000, 78_000]);
   });
-  it('property: limits are on the grid of the base and symmetric', () => {
+  it('puts a band-crossing limit on its own grid (base 199,900 → upper 259,500)', () => {
+    const l = dailyPriceLimits(199_900);
+    expect([l.upper, l.lower]).toEqual([259_500, 140_000]);
+    expect(dailyPriceLimits(1_990).upper).toBe(2_585);
+  });
+  it('property: limits are on their own grid, inside base ± width', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1_000, max: 3_000_000 }), (n) => {
         const base = roundToTick(n, 'down');
         const l = dailyPriceLimits(base);
-        expect(l.upper - base).toBe(base - l.lower);
+        expect(isOnTick(l.upper)).toBe(true);
+        expect(isOnTick(l.lower)).toBe(true);
+        expect(l.upper).toBeLessThanOrEqual(base + l.width);
+        expect(l.lower).toBeGreaterThanOrEqual(base - l.width);
         expect(l.width % tickSize(base)).toBe(0);
         expect(l.width).toBeLessThanOrEqual(base * 0.3);
         expect(withinLimits(base, l)).toBe(true);
