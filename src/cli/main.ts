@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import { AppError, ConfigError, InputError } from '../core/errors.ts';
 import { registerCalendar } from './commands/calendar.ts';
 import { registerDecode } from './commands/decode.ts';
+import { registerBrokerCommands } from './commands/broker.ts';
+import { registerSim } from './commands/sim.ts';
 
 /**
  * The `hantu` command line. Each command lives in `commands/<name>.ts`; errors are printed as one
@@ -14,7 +16,12 @@ export function buildProgram(): Command {
     .description('Automated trading for Korean equities on the KIS Open API, with a KIS twin for testing')
     .showHelpAfterError()
     .addOption(new Option('--data-dir <dir>', 'folder for tokens, the ledger and reports').env('HANTU_DATA_DIR'))
-    .option('--json', 'print machine-readable JSON instead of tables');
+    .option('--json', 'print machine-readable JSON instead of tables')
+    .option('--sim', 'use the KIS twin: a running `hantu sim`, else one started for this command')
+    .option('--env-file <path>', 'read KIS_* settings from this file (default .env when present)')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default warn)');
+  registerSim(program);
+  registerBrokerCommands(program);
   registerCalendar(program);
   registerDecode(program);
   return program;
@@ -42,13 +49,21 @@ export function reportError(e: unknown): number {
     return 2;
   }
   if (e instanceof AppError) {
-    const ctx = e.context as Record<string, unknown>;
-    const detail = ['msgCd', 'msg1', 'trId', 'endpoint'].filter((k) => ctx[k] !== undefined && ctx[k] !== '').map((k) => `${k}=${String(ctx[k])}`);
-    const own = e as unknown as Record<string, unknown>;
-    for (const k of ['msgCd', 'msg1', 'trId', 'endpoint']) {
-      if (!detail.some((d) => d.startsWith(`${k}=`)) && typeof own[k] === 'string' && own[k] !== '') detail.push(`${k}=${String(own[k])}`);
-    }
-    console.error(`hantu: ${e.message} [${e.code}, ${e.disposition}]${detail.length ? ` ${detail.join(' ')}` : ''}`);
+    const f = e as unknown as Record<string, unknown>;
+    const msg1 = typeof f['msg1'] === 'string' && f['msg1'] ? String(f['msg1']).trim() : '';
+    const tags = [
+      f['msgCd'] ? `msg_cd=${String(f['msgCd'])}` : '',
+      f['trId'] ? `tr_id=${String(f['trId'])}` : '',
+      f['endpoint'] ? `endpoint=${String(f['endpoint'])}` : '',
+      `code=${e.code}`,
+    ].filter(Boolean);
+    const what: Record<string, string> = {
+      rejected: 'refused',
+      'outcome-unknown': 'OUTCOME UNKNOWN: the command may have reached the venue; check `hantu orders` before sending it again',
+      retryable: 'temporary failure, try again',
+      fatal: 'failed',
+    };
+    console.error(`hantu: ${what[e.disposition] ?? e.disposition}: ${msg1 || e.message} [${tags.join(' ')}]`);
     return 1;
   }
   console.error(`hantu: unexpected error: ${(e as Error)?.stack ?? String(e)}`);

@@ -32,6 +32,8 @@ const REDACT_PATHS = [
 
 export interface LoggerOptions {
   level?: string;
+  /** One readable line per entry (`warn kis token issue throttled waitMs=60000`) instead of JSON. */
+  pretty?: boolean;
   /** Where lines go (default stderr, so stdout stays for command output). */
   destination?: DestinationStream;
   name?: string;
@@ -46,8 +48,28 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       base: undefined,
     },
-    opts.destination ?? pino.destination({ fd: 2, sync: true }),
+    opts.destination ?? (opts.pretty ? prettyStderr() : pino.destination({ fd: 2, sync: true })),
   );
+}
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+/** Formats one pino JSON line for a terminal: `level message key=value …` (already redacted by pino). */
+export function formatLogLine(line: string): string {
+  try {
+    const o = JSON.parse(line) as Record<string, unknown>;
+    const { level, time: _t, name: _n, msg, ...rest } = o;
+    const kv = Object.entries(rest)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    return `${LEVEL_NAMES[Number(level)] ?? String(level)} ${String(msg ?? '')}${kv ? ` ${kv}` : ''}\n`;
+  } catch {
+    return line.endsWith('\n') ? line : `${line}\n`;
+  }
+}
+
+function prettyStderr(): DestinationStream {
+  return { write: (line: string) => void process.stderr.write(formatLogLine(line)) };
 }
 
 /** A logger that drops everything (for tests that do not inspect logs). */

@@ -60,6 +60,11 @@ export interface SubmitOrderParams {
   readonly venue?: Venue | undefined;
   /** Tick table to check `price` against. Default STOCK (ETF/ETN/ELW: 5 won). */
   readonly instrumentKind?: InstrumentKind | undefined;
+  /**
+   * Twin only (`env: 'sim'`): send a whole-won limit price even when it is off the tick grid, so the
+   * twin's KIS-style rejection can be seen. Refused with `InputError` for real and paper accounts.
+   */
+  readonly skipTickCheck?: boolean | undefined;
 }
 
 /** Period of `requestDailyBars`. */
@@ -277,7 +282,11 @@ export class KisClient {
     checkQuantity(p.quantity, 'quantity');
     const venue = this.checkVenue(p.venue);
     let unpr = '0';
-    if (p.orderType === 'LIMIT') {
+    if (p.skipTickCheck && this.config.env !== 'sim') throw new InputError('skipping the tick-grid check is allowed only against the twin (KIS_ENV=sim)');
+    if (p.orderType === 'LIMIT' && p.skipTickCheck) {
+      if (typeof p.price !== 'number' || !Number.isSafeInteger(p.price) || p.price <= 0) throw new InputError(`price must be a positive whole number of won, was ${String(p.price)}`);
+      unpr = String(p.price);
+    } else if (p.orderType === 'LIMIT') {
       unpr = String(checkPrice(p.price, p.instrumentKind ?? 'STOCK'));
     } else {
       if (p.price !== undefined) throw new InputError('a MARKET order takes no price');
