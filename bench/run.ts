@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchDecode } from './decode.ts';
+import { benchRest } from './rest.ts';
 
 /**
  * `npm run bench`: runs every benchmark and writes `.reports/bench.json` (and prints it).
@@ -8,6 +9,7 @@ import { benchDecode } from './decode.ts';
  */
 const sections: Record<string, () => Promise<unknown>> = {
   decode: benchDecode,
+  rest: benchRest,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

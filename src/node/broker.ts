@@ -28,7 +28,7 @@ export interface OpenedBroker extends BrokerSession {
 }
 
 /** Builds a KIS client for a twin endpoint (env `sim`: real TR ids, the twin's URLs and fake keys). */
-export function clientForTwin(e: TwinEndpoint, o: { clock: Clock; logger: Logger; dataDir: string }): KisClient {
+export function clientForTwin(e: TwinEndpoint, o: { clock: Clock; logger: Logger; dataDir: string; rateLimitPerSecond?: number }): KisClient {
   const { config, credentials } = loadKisFromEnv({
     env: {
       KIS_ENV: 'sim',
@@ -39,6 +39,7 @@ export function clientForTwin(e: TwinEndpoint, o: { clock: Clock; logger: Logger
       KIS_ACCOUNT: e.account,
       KIS_HTS_ID: e.htsId,
     },
+    ...(o.rateLimitPerSecond ? { config: { rateLimit: { perSecond: o.rateLimitPerSecond } } } : {}),
   });
   return new KisClient({ config, credentials, clock: o.clock, logger: o.logger, dataDir: join(o.dataDir, 'sim') });
 }

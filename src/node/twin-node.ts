@@ -59,6 +59,8 @@ export interface LaunchTwinOptions {
   /** WebSocket push interval in simulated ms (default 1,000). */
   readonly pumpIntervalMs?: number;
   readonly pingIntervalMs?: number;
+  /** Per-app-key REST limit of the demo account (default: KIS real, 18/s). */
+  readonly rateLimitPerSecond?: number;
 }
 
 /** Picks the daily-bar file: `--data`, else the shipped file holding `day`, else the latest shipped one. */
@@ -111,7 +113,7 @@ export async function launchTwin(o: LaunchTwinOptions): Promise<LaunchedTwin> {
   const simAt = kstInstant(day, o.sim.at);
   const clock = o.clock ?? new ReplayClock(base, { simStart: simAt, speed: o.sim.speed });
   const holdings = typeof o.holdings === 'function' ? o.holdings(market) : (o.holdings ?? []);
-  const account = defaultSimAccount({ env: 'real', cash: o.sim.cash, holdings });
+  const account = defaultSimAccount({ env: 'real', cash: o.sim.cash, holdings, ...(o.rateLimitPerSecond ? { rateLimitPerSecond: o.rateLimitPerSecond } : {}) });
   const calendar = new KrxCalendar();
   const twin = await startKisTwin({
     market,

@@ -263,9 +263,9 @@ describe('rate limiting', () => {
     expect(peer.count(P.inquirePrice)).toBe(5);
   });
 
-  it('paper budget 1/s: a token issue and 3 quotes take 3 s of clock time, shared by two clients', async () => {
-    const a = makeClient({ env: 'paper', rateLimit: {} });
-    const b = makeClient({ env: 'paper', rateLimit: {} });
+  it('paper budget 1/s (no headroom): a token issue and 3 quotes take 3 s of clock time, shared by two clients', async () => {
+    const a = makeClient({ env: 'paper', rateLimit: { headroomPct: 0 } });
+    const b = makeClient({ env: 'paper', rateLimit: { headroomPct: 0 } });
     const qs = [a.requestQuote('000660'), b.requestQuote('000660'), a.requestQuote('000660')];
     await waitFor(() => peer.count(P.tokenP) === 1 && clock.pendingTimers() === 3, 'three quotes waiting for the limiter');
     for (let i = 1; i <= 3; i++) {
@@ -610,5 +610,22 @@ describe('secrets never reach a log line or an error', () => {
     for (const secret of [appKey, APP_SECRET, TOKEN, TOKEN2, APPROVAL, '81012345']) expect(text).not.toContain(secret);
     // the secrets were really used on the wire
     expect(peer.requestsTo(P.orderCash)[1]!.headers['appsecret']).toBe(APP_SECRET);
+  });
+});
+
+describe('rate limiting headroom', () => {
+  it('paces 10 % below the venue limit by default (paper 1/s → one call per 1.111 s)', async () => {
+    const a = makeClient({ env: 'paper', rateLimit: {} });
+    const qs = [a.requestQuote('000660'), a.requestQuote('000660')];
+    await waitFor(() => peer.count(P.tokenP) === 1 && clock.pendingTimers() >= 2, 'two quotes waiting for the limiter');
+    await clock.advanceAsync(1_110);
+    expect(peer.count(P.inquirePrice)).toBe(0);
+    await clock.advanceAsync(2);
+    await waitFor(() => peer.count(P.inquirePrice) === 1, 'first quote');
+    await clock.advanceAsync(1_110);
+    expect(peer.count(P.inquirePrice)).toBe(1);
+    await clock.advanceAsync(2);
+    await waitFor(() => peer.count(P.inquirePrice) === 2, 'second quote');
+    await Promise.all(qs);
   });
 });

@@ -97,7 +97,8 @@ export class KisClient {
     this.config = deps.config;
     this.clock = deps.clock;
     this.logger = deps.logger.child({ component: 'kis', env: deps.config.env, appKeyFingerprint: deps.credentials.appKeyFingerprint });
-    const limiter = getSharedLimiter(deps.credentials.appKey.reveal(), deps.config.rateLimit.perSecond, deps.clock, deps.config.rateLimit.burst);
+    const { perSecond, headroomPct, burst } = deps.config.rateLimit;
+    const limiter = getSharedLimiter(deps.credentials.appKey.reveal(), perSecond * (1 - headroomPct / 100), deps.clock, burst);
     this.sender = new HttpSender(deps.config.baseUrl, deps.config.timeouts, deps.clock);
     this.auth = new KisAuth({
       sender: this.sender,
