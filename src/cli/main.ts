@@ -4,6 +4,7 @@ import { registerCalendar } from './commands/calendar.ts';
 import { registerDecode } from './commands/decode.ts';
 import { registerBrokerCommands } from './commands/broker.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerRun } from './commands/run.ts';
 
 /**
  * The `hantu` command line. Each command lives in `commands/<name>.ts`; errors are printed as one
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .option('--sim', 'use the KIS twin: a running `hantu sim`, else one started for this command')
     .option('--env-file <path>', 'read KIS_* settings from this file (default .env when present)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default warn)');
+  registerRun(program);
   registerSim(program);
   registerBrokerCommands(program);
   registerCalendar(program);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MonitorConfigSchema } from '../monitor/rules.ts';
 
 /**
  * The application's own configuration (everything but KIS credentials, which the KIS adapter resolves
@@ -45,6 +46,8 @@ export const AppConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
     fees: FeesConfigSchema.default(FeesConfigSchema.parse({})),
     sim: SimConfigSchema.default(SimConfigSchema.parse({})),
+    /** Stop-loss / take-profit rules of the real-time monitor (default: -3 % / +5 % of the average price). */
+    monitor: MonitorConfigSchema.default(MonitorConfigSchema.parse({ default: { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 5 } } })),
   })
   .strict();
 

@@ -28,7 +28,7 @@ export interface OpenedBroker extends BrokerSession {
 }
 
 /** Builds a KIS client for a twin endpoint (env `sim`: real TR ids, the twin's URLs and fake keys). */
-export function clientForTwin(e: TwinEndpoint, o: { clock: Clock; logger: Logger; dataDir: string; rateLimitPerSecond?: number }): KisClient {
+export function clientForTwin(e: TwinEndpoint, o: { clock: Clock; logger: Logger; dataDir: string; rateLimitPerSecond?: number; timeoutClock?: Clock }): KisClient {
   const { config, credentials } = loadKisFromEnv({
     env: {
       KIS_ENV: 'sim',
@@ -41,7 +41,8 @@ export function clientForTwin(e: TwinEndpoint, o: { clock: Clock; logger: Logger
     },
     ...(o.rateLimitPerSecond ? { config: { rateLimit: { perSecond: o.rateLimitPerSecond } } } : {}),
   });
-  return new KisClient({ config, credentials, clock: o.clock, logger: o.logger, dataDir: join(o.dataDir, 'sim') });
+  // Network deadlines run on the wall clock: a replay clock at 390x would turn 10 s into 26 ms.
+  return new KisClient({ config, credentials, clock: o.clock, timeoutClock: o.timeoutClock ?? new SystemClock(), logger: o.logger, dataDir: join(o.dataDir, 'sim') });
 }
 
 /**

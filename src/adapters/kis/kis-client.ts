@@ -43,6 +43,12 @@ export interface KisClientDeps {
   readonly config: KisConfig;
   readonly credentials: KisCredentials;
   readonly clock: Clock;
+  /**
+   * Clock of the network deadlines (connect/read timeouts, the token wait of a command). Default
+   * `clock`. A replay clock running faster than real time must not shrink network timeouts: pass the
+   * wall clock here.
+   */
+  readonly timeoutClock?: Clock;
   readonly logger: Logger;
   readonly dataDir: string;
 }
@@ -99,7 +105,7 @@ export class KisClient {
     this.logger = deps.logger.child({ component: 'kis', env: deps.config.env, appKeyFingerprint: deps.credentials.appKeyFingerprint });
     const { perSecond, headroomPct, burst } = deps.config.rateLimit;
     const limiter = getSharedLimiter(deps.credentials.appKey.reveal(), perSecond * (1 - headroomPct / 100), deps.clock, burst);
-    this.sender = new HttpSender(deps.config.baseUrl, deps.config.timeouts, deps.clock);
+    this.sender = new HttpSender(deps.config.baseUrl, deps.config.timeouts, deps.timeoutClock ?? deps.clock);
     this.auth = new KisAuth({
       sender: this.sender,
       limiter,
@@ -115,6 +121,7 @@ export class KisClient {
       config: deps.config,
       credentials: deps.credentials,
       clock: deps.clock,
+      timeoutClock: deps.timeoutClock ?? deps.clock,
       logger: this.logger,
       sender: this.sender,
       limiter,

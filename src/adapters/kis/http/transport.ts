@@ -44,6 +44,8 @@ export interface KisTransportDeps {
   readonly config: KisConfig;
   readonly credentials: KisCredentials;
   readonly clock: Clock;
+  /** Clock of network deadlines (see `KisClientDeps.timeoutClock`). */
+  readonly timeoutClock?: Clock;
   readonly logger: Logger;
   readonly sender: HttpSender;
   readonly limiter: TokenBucketLimiter;
@@ -176,7 +178,7 @@ export class KisTransport {
     if (ctx.kind === 'query') return this.d.auth.getToken();
     const limitMs = this.d.config.timeouts.connectMs + this.d.config.timeouts.readMs;
     const ac = new AbortController();
-    const deadline = this.d.clock.sleep(limitMs, ac.signal).then(
+    const deadline = (this.d.timeoutClock ?? this.d.clock).sleep(limitMs, ac.signal).then(
       (): never => {
         throw new KisError({
           code: 'KIS_TIMEOUT',

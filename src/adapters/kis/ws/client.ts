@@ -105,6 +105,7 @@ export class KisWsClient {
   private subscribing: Promise<void> = Promise.resolve();
   private generation = 0;
   private lastDelayLevel: 'ok' | 'warning' | 'alert' = 'ok';
+  private lastDelayReportAt = -Infinity;
 
   constructor(options: KisWsClientOptions) {
     this.o = { ...DEFAULTS, ...options } as KisWsClientOptions & typeof DEFAULTS;
@@ -480,9 +481,16 @@ export class KisWsClient {
     // HHMMSS has one-second resolution: a print stamped hh:mm:ss can arrive up to 999 ms later legitimately.
     const effective = delay - 999;
     const level = effective > this.o.delayAlertMs ? 'alert' : effective > this.o.delayWarnMs ? 'warning' : 'ok';
-    if (level !== 'ok' && level !== this.lastDelayLevel) {
+    const rank = { ok: 0, warning: 1, alert: 2 } as const;
+    const now = this.o.clock.now();
+    // Report an escalation at once; the same level again only after a minute (no flood on a noisy feed).
+    if (level !== 'ok' && (rank[level] > rank[this.lastDelayLevel] || now - this.lastDelayReportAt >= 60_000)) {
+      this.lastDelayReportAt = now;
+      this.lastDelayLevel = level;
       this.signal({ type: 'data-delay', level, delayMs: delay, trId, trKey: t.instrumentId });
+    } else if (level === 'ok' && now - this.lastDelayReportAt >= 60_000) {
+      this.lastDelayLevel = 'ok';
     }
-    this.lastDelayLevel = level;
   }
+
 }

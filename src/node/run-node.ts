@@ -1,0 +1,428 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { kstDateOf, kstParts, type KstDate } from '../core/kst.ts';
+import type { Logger } from '../core/logger.ts';
+import type { AppConfig } from '../config/schema.ts';
+import { KrxCalendar } from '../model/calendar.ts';
+import type { InstrumentId } from '../model/instrument.ts';
+import type { AccountBalanceReport, OrderStatusReport } from '../model/reports.ts';
+import { KisClient } from '../adapters/kis/kis-client.ts';
+import { KisWsClient, type KisRealtimeEvent, type WsClientSignal } from '../adapters/kis/ws/client.ts';
+import { PositionMonitor, type MonitorDaySummary } from '../monitor/monitor.ts';
+import { JsonFileExitIntentStore } from '../monitor/intent-store.ts';
+import type { ExitOrderPort } from '../monitor/ports.ts';
+import { NotificationManager } from '../notify/notification-manager.ts';
+import { ConsoleNotifier } from '../notify/channels/console-notifier.ts';
+import { LogNotifier } from '../notify/channels/log-notifier.ts';
+import { createNotification, type Notification } from '../notify/notifications.ts';
+import type { NotificationChannel } from '../notify/notifier.ts';
+import { formatNotification } from '../notify/format.ts';
+import { clientForTwin } from './broker.ts';
+import { demoHoldings } from './demo.ts';
+import { launchTwin, type LaunchedTwin } from './twin-node.ts';
+import type { SimHoldingSpec } from '../sim/account-spec.ts';
+
+/**
+ * `hantu run`: one trading day watched and traded end to end over the KIS wire protocol — token →
+ * account sync → subscribe (holdings, then the execution notice, then the watchlist) → monitor with
+ * stop-loss / take-profit → close → day summary and report. Without KIS credentials it runs against
+ * an in-process twin replaying a real day at `speed`.
+ */
+export interface RunOptions {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  /** Extra instruments to watch (codes). */
+  readonly watchlist?: readonly string[];
+  /** Where timeline lines go (default stdout). */
+  readonly write?: (line: string) => void;
+  /** Use this clock for the twin and the daemon (tests); default a replay clock over the wall clock. */
+  readonly clock?: Clock;
+  /** Extra notification channels (tests). */
+  readonly channels?: readonly NotificationChannel[];
+  /** Start the local control endpoint (default true). */
+  readonly control?: boolean;
+  /** Twin WebSocket push interval (simulated ms). */
+  readonly pumpIntervalMs?: number;
+  /** Twin: liveness window of the WS client (simulated ms). */
+  readonly livenessTimeoutMs?: number;
+  /** Also send notifications to the log (a daemon without a console). */
+  readonly logNotifications?: boolean;
+  /** Holdings of the twin's account at the start (default: five demo holdings bought the day before). */
+  readonly holdings?: readonly SimHoldingSpec[];
+}
+
+export interface RunReport {
+  readonly day: KstDate;
+  readonly broker: string;
+  readonly account: string;
+  readonly dataFile?: string;
+  readonly speed: number;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly summary: MonitorDaySummary;
+  readonly orders: readonly OrderStatusReport[];
+  readonly finalBalance?: AccountBalanceReport;
+  readonly counters: Readonly<Record<string, number>>;
+  readonly timeline: readonly string[];
+}
+
+export interface RunningDay {
+  /** Resolves with the report when the day is over (or `stop()` was called). */
+  readonly done: Promise<RunReport>;
+  readonly twin?: LaunchedTwin;
+  readonly client: KisClient;
+  readonly ws: KisWsClient;
+  readonly monitor: PositionMonitor;
+  readonly clock: Clock;
+  readonly controlUrl?: string;
+  readonly counters: Record<string, number>;
+  /** Ends the day now (summary, report, shutdown). */
+  stop(): Promise<RunReport>;
+}
+
+function hms(ms: number): string {
+  const p = kstParts(ms);
+  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}:${String(p.second).padStart(2, '0')}`;
+}
+
+/** Starts a trading day. Throws `InputError`/`ConfigError` before anything connects when inputs are wrong. */
+export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
+  const cfg = o.config;
+  const write = o.write ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const timeline: string[] = [];
+  const counters: Record<string, number> = { ticks: 0, notices: 0, fills: 0, reconnects: 0, malformedFrames: 0, triggers: 0, exitOrders: 0, subscriptionsSkipped: 0 };
+  const calendar = new KrxCalendar();
+  const twin = await launchTwin({
+    sim: cfg.sim,
+    fees: cfg.fees,
+    logger: o.logger,
+    holdings: o.holdings ?? ((m) => demoHoldings(m)),
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.pumpIntervalMs ? { pumpIntervalMs: o.pumpIntervalMs } : {}),
+  });
+  const clock = twin.clock;
+  const line = (text: string): void => {
+    const l = `${hms(clock.now())}  ${text}`;
+    timeline.push(l);
+    write(l);
+  };
+  const dataDir = cfg.dataDir;
+  const client = clientForTwin(twin.endpoint, { clock, logger: o.logger, dataDir });
+  const runDir = join(dataDir, 'run');
+  mkdirSync(runDir, { recursive: true });
+  const store = new JsonFileExitIntentStore(join(runDir, `exit-intents-${twin.day}.json`));
+
+  const consoleChannel = new ConsoleNotifier({ write: (l) => line(l.replace(/^\S+ \S+ KST /, '')) });
+  const notifier = new NotificationManager({
+    // The console timeline is the human channel; the log channel adds nothing there but duplicates.
+    channels: [consoleChannel, ...(o.logNotifications ? [new LogNotifier(o.logger)] : []), ...(o.channels ?? [])],
+    clock,
+    logger: o.logger,
+    batchWindowMs: { normal: 1, low: 1 },
+  });
+  const notify = (n: Notification): void => notifier.notify(n);
+
+  const orders: ExitOrderPort = {
+    submitOrder: async (cmd) => {
+      counters['exitOrders']!++;
+      return client.submitOrder({ instrumentId: cmd.instrumentId, side: 'SELL', orderType: cmd.orderType, quantity: cmd.quantity, price: cmd.price });
+    },
+    cancelOrder: (cmd) => client.cancelOrder(cmd.ref),
+    requestOrderStatus: async (q) => (await client.requestOrders({ from: q.orderDate, to: q.orderDate })).find((r) => r.venueOrderId === q.venueOrderId),
+    requestOrders: async (q) => {
+      const day = kstDateOf(q.since);
+      return (await client.requestOrders({ from: day, to: kstDateOf(clock.now()) })).filter((r) => r.instrumentId === q.instrumentId && r.side === q.side && r.tsEvent >= q.since - 60_000);
+    },
+  };
+  const monitor = new PositionMonitor({
+    config: cfg.monitor,
+    orders,
+    store,
+    notifier,
+    clock,
+    logger: o.logger,
+    calendar,
+    costRates: { commissionBps: cfg.fees.commissionBps, sellTaxBps: cfg.fees.sellTaxBps },
+  });
+
+  // Account sync: the venue's holdings feed the monitor (startup, after fills, after reconnects).
+  let syncTimer: TimerHandle | undefined;
+  const syncAccount = async (why: string): Promise<void> => {
+    try {
+      const b = await client.requestBalance();
+      monitor.setPositions(b.positions);
+      if (why !== 'post-fill') line(`account sync (${why}): ${b.positions.length} holdings, cash ${b.cash.settlementD2.toLocaleString('en-US')} won`);
+    } catch (e) {
+      line(`account sync (${why}) FAILED: ${(e as Error).message}`);
+    }
+  };
+  const scheduleSync = (): void => {
+    syncTimer?.cancel();
+    syncTimer = clock.setTimer(3_000, () => void syncAccount('post-fill'));
+  };
+
+  const onEvent = (ev: KisRealtimeEvent): void => {
+    switch (ev.type) {
+      case 'TradeTick':
+        counters['ticks']!++;
+        monitor.onTradeTick(ev);
+        return;
+      case 'MarketStatusUpdate':
+        line(`market status ${ev.instrumentId}: ${ev.halted ? `HALTED ${ev.haltReason}` : 'trading'}${ev.viActive ? ' VI' : ''} (code ${ev.operationCode})`);
+        monitor.onMarketStatus(ev);
+        return;
+      case 'ExecutionNotice':
+        counters['notices']!++;
+        if (ev.kind === 'FILLED') {
+          counters['fills']!++;
+          line(`fill ${ev.side} ${ev.instrumentId} ${ev.fillQuantity} @ ${ev.fillPrice.toLocaleString('en-US')} (order ${ev.venueOrderId})`);
+          scheduleSync();
+        } else if (ev.rejected) line(`order ${ev.venueOrderId} REJECTED by the venue`);
+        else line(`order ${ev.venueOrderId} ${ev.action === 'NEW' ? 'accepted' : ev.action === 'CANCEL' ? 'cancel accepted' : 'modify accepted'}: ${ev.side} ${ev.instrumentId} ${ev.quantity} @ ${ev.price ? ev.price.toLocaleString('en-US') : 'market'}`);
+        monitor.onExecutionNotice(ev);
+        return;
+      case 'QuoteBook':
+        return;
+    }
+  };
+  let disconnectedAt: number | undefined;
+  const onSignal = (s: WsClientSignal): void => {
+    switch (s.type) {
+      case 'disconnected':
+        line(`websocket disconnected (code ${s.code})`);
+        disconnectedAt = clock.now();
+        notify(createNotification('ConnectionLost', clock.now(), { connection: 'websocket', detail: `code ${s.code} ${s.reason}`.trim() }));
+        return;
+      case 'reconnect-scheduled':
+        line(`reconnect attempt ${s.attempt} in ${s.delayMs / 1000} s`);
+        return;
+      case 'resubscribed':
+        counters['reconnects']!++;
+        line(`reconnected; ${s.count} subscriptions restored`);
+        notify(createNotification('ConnectionRestored', clock.now(), { connection: 'websocket', downtimeMs: disconnectedAt === undefined ? 0 : clock.now() - disconnectedAt }));
+        return;
+      case 'sleeping':
+        line(`websocket SLEEPING after ${s.failures} failed reconnects: run \`hantu monitor restart\``);
+        notify(createNotification('MonitorSleeping', clock.now(), { reason: `websocket gave up after ${s.failures} failed reconnects; run \`hantu monitor restart\``, priority: 'emergency' }));
+        return;
+      case 'session-in-use':
+        line(`websocket refused: ${s.message} (another session holds this app key)`);
+        notify(createNotification('SystemAlert', clock.now(), { code: 'WS_SESSION_IN_USE', message: `WebSocket session refused: ${s.message}`, priority: 'emergency' }));
+        return;
+      case 'subscription-skipped':
+        counters['subscriptionsSkipped']!++;
+        line(`subscription ${s.trId} ${s.trKey} skipped (${s.reason}${s.msgCd ? ` ${s.msgCd}` : ''})`);
+        return;
+      case 'malformed-frame':
+        counters['malformedFrames']!++;
+        return;
+      case 'stale':
+        line(`no data for ${Math.round(s.silentMs / 1000)} s: reconnecting`);
+        return;
+      case 'data-delay':
+        line(`data delay ${s.level}: ${s.delayMs} ms behind the exchange (${s.trKey})`);
+        return;
+      case 'connected':
+        return;
+    }
+  };
+  const session = twin.session;
+  const ws = new KisWsClient({
+    url: twin.endpoint.wsUrl,
+    approvalKey: async () => (await client.issueApprovalKey()).reveal(),
+    clock,
+    logger: o.logger,
+    onEvent,
+    onSignal,
+    onReconnected: () => syncAccount('after reconnect'),
+    isMarketHours: () => clock.now() >= session.open && clock.now() < session.close,
+    livenessTimeoutMs: o.livenessTimeoutMs ?? 60_000,
+    // On a replay clock, wall-clock latency is magnified by the speed (5 ms at 390x = 2 s): the delay
+    // thresholds allow for the push interval plus 20 ms of wall latency per unit of speed.
+    delayWarnMs: 1_000 + (o.pumpIntervalMs ?? 1_000) + 20 * cfg.sim.speed,
+    delayAlertMs: 5_000 + (o.pumpIntervalMs ?? 1_000) + 20 * cfg.sim.speed,
+  });
+
+  // --- the day ---
+  const startedAt = new Date().toISOString();
+  try {
+    await beginDay();
+  } catch (e) {
+    await ws.close().catch(() => undefined);
+    await client.close().catch(() => undefined);
+    await twin.close().catch(() => undefined);
+    throw e;
+  }
+  async function beginDay(): Promise<void> {
+  line(`hantu run: ${twin.day} on the twin (synthetic-intraday replay of real daily bars), ${cfg.sim.speed}x, account ${twin.endpoint.account.replace(/^(\d{4})\d{4}/, '$1****')}`);
+  await client.requestQuote(twin.market.instruments()[0]!.id); // token
+  line('access token issued');
+  await monitor.start();
+  const balance = await client.requestBalance();
+  monitor.setPositions(balance.positions);
+  line(`account sync (startup): ${balance.positions.length} holdings, cash ${balance.cash.settlementD2.toLocaleString('en-US')} won`);
+  for (const p of balance.positions) {
+    line(`  holding ${p.instrumentId} ${p.name} ${p.quantity} @ ${Math.round(p.averagePrice).toLocaleString('en-US')}`);
+    ws.subscribe('H0STCNT0', p.instrumentId, 'HOLDING');
+  }
+  ws.subscribe('H0STCNI0', twin.endpoint.htsId, 'NOTICE');
+  for (const code of o.watchlist ?? []) ws.subscribe('H0STCNT0', code, 'WATCH');
+  await ws.start();
+  const active = ws.status().subscriptions.filter((s) => s.state === 'ACTIVE');
+  line(`subscribed: ${active.map((s) => `${s.trId}:${s.trId.startsWith('H0STCNI') ? '(hts id)' : s.trKey}`).join(', ')}`);
+  }
+
+  let finished: RunReport | undefined;
+  let resolveDone!: (r: RunReport) => void;
+  const done = new Promise<RunReport>((r) => (resolveDone = r));
+  let control: Server | undefined;
+  let controlUrl: string | undefined;
+  const runFile = join(dataDir, 'run.json');
+
+  const stop = async (): Promise<RunReport> => {
+    if (finished) return finished;
+    closeTimer.cancel();
+    syncTimer?.cancel();
+    line('session closed: unsubscribing');
+    ws.unsubscribeAll();
+    await ws.close();
+    await monitor.whenIdle();
+    const summary = monitor.endOfDay();
+    await notifier.flush?.();
+    let finalOrders: OrderStatusReport[] = [];
+    let finalBalance: AccountBalanceReport | undefined;
+    try {
+      finalOrders = await client.requestOrders({ from: twin.day, to: twin.day });
+      finalBalance = await client.requestBalance();
+    } catch (e) {
+      line(`final queries failed: ${(e as Error).message}`);
+    }
+    monitor.stop();
+    finished = {
+      day: twin.day,
+      broker: `twin ${twin.endpoint.restUrl}`,
+      account: twin.endpoint.account.replace(/^(\d{4})\d{4}/, '$1****'),
+      dataFile: twin.dataFile,
+      speed: cfg.sim.speed,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      summary,
+      orders: finalOrders,
+      ...(finalBalance ? { finalBalance } : {}),
+      counters: { ...counters },
+      timeline,
+    };
+    if (control) await new Promise<void>((r) => control!.close(() => r()));
+    rmSync(runFile, { force: true });
+    await client.close();
+    await twin.close();
+    resolveDone(finished);
+    return finished;
+  };
+  const closeTimer = clock.setTimer(Math.max(0, session.close + 1_000 - clock.now()), () => void stop());
+
+  if (o.control ?? true) {
+    const token = randomBytes(16).toString('hex');
+    control = createServer((req, res) => {
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (req.headers['x-hantu-token'] !== token) return reply(401, { error: 'missing or wrong x-hantu-token (see run.json)' });
+      const route = `${req.method} ${req.url}`;
+      void (async () => {
+        try {
+          switch (route) {
+            case 'GET /status': {
+              const m = monitor.status();
+              const w = ws.status();
+              return reply(200, {
+                state: finished ? 'FINISHED' : w.state === 'SLEEPING' ? 'SLEEPING' : w.state === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+                day: twin.day,
+                simulatedTime: hms(clock.now()),
+                websocket: { state: w.state, failures: w.failures, lastFrameAt: w.lastFrameAt ? hms(w.lastFrameAt) : null },
+                subscriptions: w.subscriptions.map((s) => ({ trId: s.trId, trKey: s.trId.startsWith('H0STCNI') ? '(hts id)' : s.trKey, state: s.state, priority: s.priority })),
+                positions: m.positions.map((p) => ({ instrumentId: p.instrumentId, quantity: p.quantity, averagePrice: p.averagePrice, lastPrice: p.lastPrice, levels: p.levels })),
+                paused: m.pausedInstruments,
+                intents: m.intents.length,
+                lastTickAt: m.lastTickAt ? hms(m.lastTickAt) : null,
+                counters,
+              });
+            }
+            case 'POST /monitor/stop':
+              ws.unsubscribeAll();
+              await ws.close();
+              line('monitor stopped by `hantu monitor stop`');
+              return reply(200, { ok: true, state: ws.status().state });
+            case 'POST /monitor/start':
+            case 'POST /monitor/restart': {
+              const b = await client.requestBalance();
+              monitor.setPositions(b.positions);
+              for (const p of b.positions) ws.subscribe('H0STCNT0', p.instrumentId, 'HOLDING');
+              ws.subscribe('H0STCNI0', twin.endpoint.htsId, 'NOTICE');
+              if (route.endsWith('restart')) await ws.restart();
+              else await ws.start();
+              line(`monitor ${route.endsWith('restart') ? 'restarted' : 'started'} by \`hantu monitor\``);
+              return reply(200, { ok: true, state: ws.status().state });
+            }
+            default:
+              return reply(404, { error: `no such control route: ${route}` });
+          }
+        } catch (e) {
+          return reply(500, { error: (e as Error).message });
+        }
+      })();
+    });
+    await new Promise<void>((r) => control!.listen(0, '127.0.0.1', r));
+    controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
+    const tmp = `${runFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ url: controlUrl, token, pid: process.pid, day: twin.day }), { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, runFile);
+  }
+
+  return { done, twin, client, ws, monitor, clock, ...(controlUrl ? { controlUrl } : {}), counters, stop };
+}
+
+/** Writes the run report as JSON and a short text summary into `<dataDir>/reports/`. Returns both paths. */
+export function writeRunReport(dataDir: string, r: RunReport): { json: string; text: string } {
+  const dir = join(dataDir, 'reports');
+  mkdirSync(dir, { recursive: true });
+  const stamp = r.finishedAt.replace(/[:.]/g, '-');
+  const json = join(dir, `run-${r.day}-${stamp}.json`);
+  const text = join(dir, `run-${r.day}-${stamp}.txt`);
+  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(text, `${formatRunSummary(r)}\n`);
+  return { json, text };
+}
+
+/** The short text summary of a run. */
+export function formatRunSummary(r: RunReport): string {
+  const s = r.summary;
+  const lines = [
+    `day ${r.day} · ${r.broker} · account ${r.account} · speed ${r.speed}x`,
+    `exits: ${s.trades.length} · realised PnL ${s.realizedPnl.toLocaleString('en-US')} won · win rate ${s.winRate === undefined ? 'n/a' : `${Math.round(s.winRate * 100)} %`}`,
+  ];
+  for (const t of s.trades) lines.push(`  ${JSON.stringify(t)}`);
+  lines.push(`open positions: ${s.openPositions.length}`);
+  for (const p of s.openPositions) lines.push(`  ${JSON.stringify(p)}`);
+  lines.push(`orders today: ${r.orders.length} · ticks ${r.counters['ticks']} · notices ${r.counters['notices']} · fills ${r.counters['fills']} · reconnects ${r.counters['reconnects']} · malformed frames ${r.counters['malformedFrames']}`);
+  if (r.finalBalance) lines.push(`cash after the day (D+2): ${r.finalBalance.cash.settlementD2.toLocaleString('en-US')} won · total ${r.finalBalance.cash.totalValue.toLocaleString('en-US')} won`);
+  return lines.join('\n');
+}
+
+/** Reads `<dataDir>/run.json` (the control endpoint of a running `hantu run`). */
+export function readRunControl(dataDir: string): { url: string; token: string; pid: number; day: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dataDir, 'run.json'), 'utf8')) as { url: string; token: string; pid: number; day: string };
+  } catch {
+    return undefined;
+  }
+}
+
+export type { InstrumentId };
+export { formatNotification };
