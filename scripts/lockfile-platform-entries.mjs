@@ -21,7 +21,7 @@ function platformOf(name) {
 }
 
 let added = 0;
-for (const [path, meta] of Object.entries(pkgs)) {
+for (const meta of Object.values(pkgs)) {
   for (const [dep, version] of Object.entries(meta.optionalDependencies ?? {})) {
     if (!dep.startsWith('@rollup/rollup-')) continue;
     const key = `node_modules/${dep}`;

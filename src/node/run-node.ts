@@ -10,7 +10,7 @@ import type { AppConfig } from '../config/schema.ts';
 import { KrxCalendar } from '../model/calendar.ts';
 import type { InstrumentId } from '../model/instrument.ts';
 import type { AccountBalanceReport, OrderStatusReport } from '../model/reports.ts';
-import { KisClient } from '../adapters/kis/kis-client.ts';
+import type { KisClient } from '../adapters/kis/kis-client.ts';
 import { KisWsClient, type KisRealtimeEvent, type WsClientSignal } from '../adapters/kis/ws/client.ts';
 import { PositionMonitor, type MonitorDaySummary } from '../monitor/monitor.ts';
 import { JsonFileExitIntentStore } from '../monitor/intent-store.ts';

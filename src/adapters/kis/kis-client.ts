@@ -135,6 +135,11 @@ export class KisClient {
     return this.transport.breaker(group).state;
   }
 
+  /** HTTP requests on the wire right now. */
+  get requestsInFlight(): number {
+    return this.sender.inFlight;
+  }
+
   /** Path of the persisted token file. */
   get tokenFilePath(): string {
     return this.auth.tokenFilePath;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -50,9 +50,9 @@ interface Example {
   response_example: string;
   response_truncated_or_elided: boolean;
 }
-const examples = (
-  JSON.parse(readFileSync(resolve(REPO_ROOT, '../shared/data/kis/kis_official_doc_examples.json'), 'utf8')) as { examples: Example[] }
-).examples;
+const EXAMPLES_FILE = resolve(REPO_ROOT, '../shared/data/kis/kis_official_doc_examples.json');
+const haveShared = existsSync(EXAMPLES_FILE);
+const examples = haveShared ? (JSON.parse(readFileSync(EXAMPLES_FILE, 'utf8')) as { examples: Example[] }).examples : [];
 
 /** Our endpoint paths (not the OAuth ones, whose examples the source file omits). */
 const OUR_PATHS = Object.entries(KIS_PATHS).filter(([k]) => !['tokenP', 'approval', 'hashkey'].includes(k));
@@ -84,7 +84,7 @@ for (const [, path] of OUR_PATHS) {
 }
 
 describe('official KIS examples (kis_official_doc_examples.json)', () => {
-  it('finds 10 examples for our 12 endpoints, parses 9, and knows which one is unparseable', () => {
+  it.skipIf(!haveShared)('finds 10 examples for our 12 endpoints, parses 9, and knows which one is unparseable (needs ../shared)', () => {
     expect(byUrl.size).toBe(10);
     expect(byUrl.has(KIS_PATHS.inquireDailyItemchartprice)).toBe(false);
     expect(byUrl.has(KIS_PATHS.inquireAskingPriceExpCcn)).toBe(false);
@@ -94,9 +94,22 @@ describe('official KIS examples (kis_official_doc_examples.json)', () => {
     expect(parseExample(byUrl.get(KIS_PATHS.inquireTimeDailychartprice)!.response_example)?.how).toBe('elision-removed');
   });
 
-  const ex = (path: string): unknown => parseExample(byUrl.get(path)!.response_example)!.body;
+  // The official example from ../shared when present, else its verbatim copy in test/fixtures/kis
+  // (the test below proves the copies equal the examples whenever ../shared is there).
+  const FIXTURE_OF: Record<string, string> = {
+    [KIS_PATHS.inquirePrice]: 'http_get_inquire-price.json',
+    [KIS_PATHS.inquireTimeDailychartprice]: 'http_get_inquire-time-dailychartprice.json',
+    [KIS_PATHS.inquireBalance]: 'http_get_inquire-balance.json',
+    [KIS_PATHS.inquirePsblOrder]: 'http_get_inquire-psbl-order.json',
+    [KIS_PATHS.orderCash]: 'http_post_order-cash.json',
+    [KIS_PATHS.orderRvsecncl]: 'http_post_order-rvsecncl.json',
+    [KIS_PATHS.inquirePsblRvsecncl]: 'http_get_inquire-psbl-rvsecncl.json',
+    [KIS_PATHS.inquireDailyCcld]: 'http_get_inquire-daily-ccld.json',
+    [KIS_PATHS.chkHoliday]: 'http_get_chk-holiday.json',
+  };
+  const ex = (path: string): unknown => (haveShared ? parseExample(byUrl.get(path)!.response_example)!.body : kisFixture(FIXTURE_OF[path]!));
 
-  it('fixtures in test/fixtures/kis are the official examples (verbatim or elision-removed)', () => {
+  it.skipIf(!haveShared)('fixtures in test/fixtures/kis are the official examples (verbatim or elision-removed; needs ../shared)', () => {
     const files: [string, string][] = [
       ['http_get_inquire-price.json', KIS_PATHS.inquirePrice],
       ['http_get_inquire-time-dailychartprice.json', KIS_PATHS.inquireTimeDailychartprice],

@@ -51,8 +51,20 @@ export class HttpSender {
     });
   }
 
+  /** Requests on the wire right now (diagnostics, and tests that step a simulated clock). */
+  inFlight = 0;
+
   /** Sends one request and reads the whole body as text. Never throws anything but `KisError`. */
   async send(req: RawRequest, ctx: CallContext): Promise<RawResponse> {
+    this.inFlight++;
+    try {
+      return await this.sendOnce(req, ctx);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async sendOnce(req: RawRequest, ctx: CallContext): Promise<RawResponse> {
     const ac = new AbortController();
     let timedOut = false;
     const deadline = this.clock.setTimer(this.timeouts.connectMs + this.timeouts.readMs, () => {
