@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchDecode } from './decode.ts';
 import { benchRest } from './rest.ts';
+import { benchRealtime } from './realtime.ts';
 
 /**
  * `npm run bench`: runs every benchmark and writes `.reports/bench.json` (and prints it).
@@ -10,6 +11,7 @@ import { benchRest } from './rest.ts';
 const sections: Record<string, () => Promise<unknown>> = {
   decode: benchDecode,
   rest: benchRest,
+  realtime: benchRealtime,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -49,6 +49,8 @@ export interface RunOptions {
   readonly pumpIntervalMs?: number;
   /** Twin: liveness window of the WS client (simulated ms). */
   readonly livenessTimeoutMs?: number;
+  /** WebSocket registrations per session on both ends (KIS: 41; more only for benchmarks). */
+  readonly maxRegistrations?: number;
   /** Also send notifications to the log (a daemon without a console). */
   readonly logNotifications?: boolean;
   /** Holdings of the twin's account at the start (default: five demo holdings bought the day before). */
@@ -80,6 +82,12 @@ export interface RunningDay {
   readonly clock: Clock;
   readonly controlUrl?: string;
   readonly counters: Record<string, number>;
+  /**
+   * Wall-clock latencies (ms) of exit orders: from the receipt of the last trade tick of the instrument
+   * (the one that crossed the threshold) to the order leaving (`toSubmit`, after the intent is made
+   * durable) and to the venue's acknowledgement (`toAck`).
+   */
+  readonly latencies: { readonly toSubmit: number[]; readonly toAck: number[] };
   /** Ends the day now (summary, report, shutdown). */
   stop(): Promise<RunReport>;
 }
@@ -103,6 +111,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     holdings: o.holdings ?? ((m) => demoHoldings(m)),
     ...(o.clock ? { clock: o.clock } : {}),
     ...(o.pumpIntervalMs ? { pumpIntervalMs: o.pumpIntervalMs } : {}),
+    ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}),
   });
   const clock = twin.clock;
   const line = (text: string): void => {
@@ -126,10 +135,16 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   });
   const notify = (n: Notification): void => notifier.notify(n);
 
+  const lastTickWall = new Map<string, number>();
+  const latencies = { toSubmit: [] as number[], toAck: [] as number[] };
   const orders: ExitOrderPort = {
     submitOrder: async (cmd) => {
       counters['exitOrders']!++;
-      return client.submitOrder({ instrumentId: cmd.instrumentId, side: 'SELL', orderType: cmd.orderType, quantity: cmd.quantity, price: cmd.price });
+      const tickAt = lastTickWall.get(cmd.instrumentId);
+      if (tickAt !== undefined) latencies.toSubmit.push(performance.now() - tickAt);
+      const ack = await client.submitOrder({ instrumentId: cmd.instrumentId, side: 'SELL', orderType: cmd.orderType, quantity: cmd.quantity, price: cmd.price });
+      if (tickAt !== undefined) latencies.toAck.push(performance.now() - tickAt);
+      return ack;
     },
     cancelOrder: (cmd) => client.cancelOrder(cmd.ref),
     requestOrderStatus: async (q) => (await client.requestOrders({ from: q.orderDate, to: q.orderDate })).find((r) => r.venueOrderId === q.venueOrderId),
@@ -169,6 +184,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     switch (ev.type) {
       case 'TradeTick':
         counters['ticks']!++;
+        lastTickWall.set(ev.instrumentId, performance.now());
         monitor.onTradeTick(ev);
         return;
       case 'MarketStatusUpdate':
@@ -241,6 +257,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     onReconnected: () => syncAccount('after reconnect'),
     isMarketHours: () => clock.now() >= session.open && clock.now() < session.close,
     livenessTimeoutMs: o.livenessTimeoutMs ?? 60_000,
+    ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}),
     // On a replay clock, wall-clock latency is magnified by the speed (5 ms at 390x = 2 s): the delay
     // thresholds allow for the push interval plus 20 ms of wall latency per unit of speed.
     delayWarnMs: 1_000 + (o.pumpIntervalMs ?? 1_000) + 20 * cfg.sim.speed,
@@ -385,7 +402,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     renameSync(tmp, runFile);
   }
 
-  return { done, twin, client, ws, monitor, clock, ...(controlUrl ? { controlUrl } : {}), counters, stop };
+  return { done, twin, client, ws, monitor, clock, ...(controlUrl ? { controlUrl } : {}), counters, latencies, stop };
 }
 
 /** Writes the run report as JSON and a short text summary into `<dataDir>/reports/`. Returns both paths. */

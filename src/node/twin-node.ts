@@ -59,6 +59,8 @@ export interface LaunchTwinOptions {
   /** WebSocket push interval in simulated ms (default 1,000). */
   readonly pumpIntervalMs?: number;
   readonly pingIntervalMs?: number;
+  /** WebSocket registrations per session (KIS: 41; more only for benchmarks). */
+  readonly maxRegistrations?: number;
   /** Per-app-key REST limit of the demo account (default: KIS real, 18/s). */
   readonly rateLimitPerSecond?: number;
 }
@@ -131,7 +133,7 @@ export async function launchTwin(o: LaunchTwinOptions): Promise<LaunchedTwin> {
         return wd !== 0 && wd !== 6;
       }
     },
-    ws: { pumpIntervalMs: o.pumpIntervalMs ?? 1_000, ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs, pingTimeoutMs: o.pingIntervalMs * 3 } : {}) },
+    ws: { pumpIntervalMs: o.pumpIntervalMs ?? 1_000, ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}), ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs, pingTimeoutMs: o.pingIntervalMs * 3 } : {}) },
   });
   const endpoint: TwinEndpoint = {
     restUrl: twin.restUrl,
