@@ -5,7 +5,7 @@ import type { ReplayMarket } from '../sim/replay/replay-market.ts';
  * Holdings of the demo account, "bought the day before": for the `count` most traded instruments of
  * the replayed day, about `perPositionKrw` won each at the day's base price (the previous close).
  */
-export function demoHoldings(market: ReplayMarket, count = 5, perPositionKrw = 10_000_000): SimHoldingSpec[] {
+export function demoHoldings(market: ReplayMarket, count = 5, perPositionKrw: number = 10_000_000): SimHoldingSpec[] {
   return [...market.instruments()]
     .filter((i) => i.daily.volume > 0 && i.basePrice > 0)
     .sort((a, b) => b.daily.volume * b.daily.close - a.daily.volume * a.daily.close)

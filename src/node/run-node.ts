@@ -23,7 +23,7 @@ import type { NotificationChannel } from '../notify/notifier.ts';
 import { formatNotification } from '../notify/format.ts';
 import { clientForTwin } from './broker.ts';
 import { demoHoldings } from './demo.ts';
-import { launchTwin, type LaunchedTwin } from './twin-node.ts';
+import { launchTwin, sessionOf, type LaunchedTwin, type TwinEndpoint } from './twin-node.ts';
 import type { SimHoldingSpec } from '../sim/account-spec.ts';
 
 /**
@@ -53,6 +53,8 @@ export interface RunOptions {
   readonly maxRegistrations?: number;
   /** Also send notifications to the log (a daemon without a console). */
   readonly logNotifications?: boolean;
+  /** Use a twin that is already running (another process) instead of starting one. */
+  readonly external?: { readonly endpoint: TwinEndpoint; readonly clock: Clock };
   /** Holdings of the twin's account at the start (default: five demo holdings bought the day before). */
   readonly holdings?: readonly SimHoldingSpec[];
 }
@@ -104,15 +106,27 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   const timeline: string[] = [];
   const counters: Record<string, number> = { ticks: 0, notices: 0, fills: 0, reconnects: 0, malformedFrames: 0, triggers: 0, exitOrders: 0, subscriptionsSkipped: 0 };
   const calendar = new KrxCalendar();
-  const twin = await launchTwin({
-    sim: cfg.sim,
-    fees: cfg.fees,
-    logger: o.logger,
-    holdings: o.holdings ?? ((m) => demoHoldings(m)),
-    ...(o.clock ? { clock: o.clock } : {}),
-    ...(o.pumpIntervalMs ? { pumpIntervalMs: o.pumpIntervalMs } : {}),
-    ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}),
-  });
+  const launched = o.external
+    ? undefined
+    : await launchTwin({
+        sim: cfg.sim,
+        fees: cfg.fees,
+        logger: o.logger,
+        holdings: o.holdings ?? ((m) => demoHoldings(m)),
+        ...(o.clock ? { clock: o.clock } : {}),
+        ...(o.pumpIntervalMs ? { pumpIntervalMs: o.pumpIntervalMs } : {}),
+        ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}),
+      });
+  const twin = launched
+    ? { endpoint: launched.endpoint, clock: launched.clock, day: launched.day, session: launched.session, dataFile: launched.dataFile as string | undefined, close: () => launched.close() }
+    : {
+        endpoint: o.external!.endpoint,
+        clock: o.external!.clock,
+        day: o.external!.endpoint.day,
+        session: sessionOf(o.external!.endpoint.day),
+        dataFile: undefined as string | undefined,
+        close: async () => undefined,
+      };
   const clock = twin.clock;
   const line = (text: string): void => {
     const l = `${hms(clock.now())}  ${text}`;
@@ -276,7 +290,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   }
   async function beginDay(): Promise<void> {
   line(`hantu run: ${twin.day} on the twin (synthetic-intraday replay of real daily bars), ${cfg.sim.speed}x, account ${twin.endpoint.account.replace(/^(\d{4})\d{4}/, '$1****')}`);
-  await client.requestQuote(twin.market.instruments()[0]!.id); // token
+  await client.requestQuote(o.holdings?.[0]?.code ?? launched?.market.instruments()[0]?.id ?? '005930'); // token
   line('access token issued');
   await monitor.start();
   const balance = await client.requestBalance();
@@ -323,7 +337,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
       day: twin.day,
       broker: `twin ${twin.endpoint.restUrl}`,
       account: twin.endpoint.account.replace(/^(\d{4})\d{4}/, '$1****'),
-      dataFile: twin.dataFile,
+      ...(twin.dataFile ? { dataFile: twin.dataFile } : {}),
       speed: cfg.sim.speed,
       startedAt,
       finishedAt: new Date().toISOString(),
@@ -402,7 +416,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     renameSync(tmp, runFile);
   }
 
-  return { done, twin, client, ws, monitor, clock, ...(controlUrl ? { controlUrl } : {}), counters, latencies, stop };
+  return { done, ...(launched ? { twin: launched } : {}), client, ws, monitor, clock, ...(controlUrl ? { controlUrl } : {}), counters, latencies, stop };
 }
 
 /** Writes the run report as JSON and a short text summary into `<dataDir>/reports/`. Returns both paths. */

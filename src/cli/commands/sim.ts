@@ -3,7 +3,7 @@ import { InputError } from '../../core/errors.ts';
 import { kstParts } from '../../core/kst.ts';
 import { demoHoldings } from '../../node/demo.ts';
 import { parseFaultSpec } from '../../node/faults.ts';
-import { launchTwin, removeTwinDiscovery, writeTwinDiscovery } from '../../node/twin-node.ts';
+import { launchTwin, removeTwinDiscovery, writeTwinDiscovery, type LaunchTwinOptions } from '../../node/twin-node.ts';
 import { configFrom, loggerFor } from '../session.ts';
 
 interface SimFlags {
@@ -15,6 +15,8 @@ interface SimFlags {
   seed?: string;
   cash?: string;
   demo?: boolean;
+  holdings?: string;
+  maxRegistrations?: string;
   faults?: string;
 }
 
@@ -23,6 +25,19 @@ function num(v: string | undefined, what: string): number | undefined {
   const n = Number(v.replaceAll(',', '').replaceAll('_', ''));
   if (!Number.isFinite(n)) throw new InputError(`${what} must be a number, was "${v}"`);
   return n;
+}
+
+/** `--holdings top:N[:WON]` or `CODE:QTY:AVG,…`; `--demo` is `top:5`. Throws `InputError`. */
+function parseHoldings(spec: string | undefined, demo: boolean | undefined): LaunchTwinOptions['holdings'] {
+  if (!spec) return demo ? (m) => demoHoldings(m) : undefined;
+  const top = /^top:(\d+)(?::(\d+))?$/.exec(spec);
+  if (top) return (m) => demoHoldings(m, Number(top[1]), top[2] ? Number(top[2]) : undefined);
+  const list = spec.split(',').map((item) => {
+    const m = /^([0-9A-Z]{6}):(\d+):(\d+(?:\.\d+)?)$/.exec(item.trim());
+    if (!m) throw new InputError(`--holdings: "${item}" is not CODE:QTY:AVG (e.g. 005930:10:71900) and the spec is not top:N[:WON]`);
+    return { code: m[1]!, quantity: Number(m[2]), avgPrice: Number(m[3]) };
+  });
+  return list;
 }
 
 /** `hantu sim`: the KIS twin on loopback until Ctrl-C. */
@@ -38,6 +53,8 @@ export function registerSim(program: Command): void {
     .option('--seed <n>', 'seed of the synthetic-intraday paths')
     .option('--cash <won>', 'starting cash of the demo account')
     .option('--demo', 'give the account five holdings bought the day before')
+    .option('--holdings <spec>', 'holdings bought the day before: top:N[:WON] (N most traded, about WON each) or CODE:QTY:AVG,…')
+    .option('--max-registrations <n>', 'WebSocket registrations per session (KIS: 41; raise only for benchmarks)')
     .option('--faults <spec>', 'faults: refuse=N,drop-notices=N,dup-notices=N,delay-notices=MS,garbage=N,truncated=N,extra-fields=N,half-tick=N,halt=CODE,no-ping,silent,disconnect=SEC')
     .action(async (f: SimFlags) => {
       const faults = f.faults ? parseFaultSpec(f.faults) : undefined;
@@ -51,7 +68,15 @@ export function registerSim(program: Command): void {
       }
       const config = configFrom(program, { sim });
       const logger = loggerFor(config);
-      const launched = await launchTwin({ sim: config.sim, fees: config.fees, logger, ...(f.demo ? { holdings: (m) => demoHoldings(m) } : {}) });
+      const holdings = parseHoldings(f.holdings, f.demo);
+      const maxRegistrations = num(f.maxRegistrations, '--max-registrations');
+      const launched = await launchTwin({
+        sim: config.sim,
+        fees: config.fees,
+        logger,
+        ...(holdings ? { holdings } : {}),
+        ...(maxRegistrations ? { maxRegistrations } : {}),
+      });
       if (faults) Object.assign(launched.twin.ws.faults, faults.ws);
       if (faults?.disconnectEverySec) {
         const every = faults.disconnectEverySec * 1000;
@@ -84,7 +109,7 @@ export function registerSim(program: Command): void {
   REST       ${e.restUrl}
   WebSocket  ${e.wsUrl}
   replaying  ${launched.day} from ${info.simulatedTime} at ${config.sim.speed}x (${info.instruments} instruments, ${launched.dataFile})
-  account    ${e.account}   HTS ID ${e.htsId}   cash ${config.sim.cash.toLocaleString('en-US')} won${f.demo ? ' + 5 demo holdings' : ''}
+  account    ${e.account}   HTS ID ${e.htsId}   cash ${config.sim.cash.toLocaleString('en-US')} won${launched.account.holdings.length ? ` + ${launched.account.holdings.length} holdings bought the day before` : ''}
   app key    ${e.appKey}
   app secret ${e.appSecret}
 (these are the twin's fake credentials: safe to paste)
