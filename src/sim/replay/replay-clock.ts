@@ -11,7 +11,7 @@
  * re-armed on every change).
  */
 import { unixMillis, type UnixMillis } from '../../core/brand.ts';
-import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { sleepWith, type Clock, type TimerHandle } from '../../core/clock.ts';
 
 /** Options of `ReplayClock`. */
 export interface ReplayClockOptions {
@@ -85,21 +85,7 @@ export class ReplayClock implements Clock {
 
   /** Resolves after `ms` of simulated time; rejects with the signal's reason when aborted. */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = (): void => {
-        handle.cancel();
-        reject(signal?.reason);
-      };
-      const handle = this.setTimer(ms, () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      });
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return sleepWith(this, ms, signal);
   }
 
   /** Changes the speed from now on, without a jump in simulated time. Throws `RangeError` unless finite and > 0. */
