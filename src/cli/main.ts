@@ -5,6 +5,10 @@ import { registerDecode } from './commands/decode.ts';
 import { registerBrokerCommands } from './commands/broker.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerRun } from './commands/run.ts';
+import { registerBacktest } from './commands/backtest.ts';
+import { registerJobs } from './commands/jobs.ts';
+import { registerHalt } from './commands/halt.ts';
+import { registerStrategy } from './commands/strategy.ts';
 
 /**
  * The `hantu` command line. Each command lives in `commands/<name>.ts`; errors are printed as one
@@ -24,6 +28,10 @@ export function buildProgram(): Command {
   registerRun(program);
   registerSim(program);
   registerBrokerCommands(program);
+  registerStrategy(program);
+  registerBacktest(program);
+  registerJobs(program);
+  registerHalt(program);
   registerCalendar(program);
   registerDecode(program);
   return program;

@@ -28,7 +28,10 @@ export interface OpenedBroker extends BrokerSession {
 }
 
 /** Builds a KIS client for a twin endpoint (env `sim`: real TR ids, the twin's URLs and fake keys). */
-export function clientForTwin(e: TwinEndpoint, o: { clock: Clock; logger: Logger; dataDir: string; rateLimitPerSecond?: number; timeoutClock?: Clock }): KisClient {
+export function clientForTwin(
+  e: TwinEndpoint,
+  o: { clock: Clock; logger: Logger; dataDir: string; rateLimitPerSecond?: number; timeoutClock?: Clock; /** Pages a paged query may take (default 50). */ maxPages?: number },
+): KisClient {
   const { config, credentials } = loadKisFromEnv({
     env: {
       KIS_ENV: 'sim',
@@ -39,7 +42,10 @@ export function clientForTwin(e: TwinEndpoint, o: { clock: Clock; logger: Logger
       KIS_ACCOUNT: e.account,
       KIS_HTS_ID: e.htsId,
     },
-    ...(o.rateLimitPerSecond ? { config: { rateLimit: { perSecond: o.rateLimitPerSecond } } } : {}),
+    config: {
+      ...(o.rateLimitPerSecond ? { rateLimit: { perSecond: o.rateLimitPerSecond } } : {}),
+      ...(o.maxPages ? { maxPages: o.maxPages } : {}),
+    },
   });
   // Network deadlines run on the wall clock: a replay clock at 390x would turn 10 s into 26 ms.
   return new KisClient({ config, credentials, clock: o.clock, timeoutClock: o.timeoutClock ?? new SystemClock(), logger: o.logger, dataDir: join(o.dataDir, 'sim') });
