@@ -54,6 +54,13 @@ module.exports = {
       to: { path: '^src/(adapters|sim|execution|sync|risk|persistence|monitor|strategy|data|pipeline)/' },
     },
     {
+      name: 'sync-sees-ports-only',
+      severity: 'error',
+      comment: 'The sync reconciles through its ports and the persistence repositories: no adapter, twin or composition root.',
+      from: { path: '^src/sync/', pathNot: notTest },
+      to: { path: '^src/(?!core/|model/|persistence/|sync/)' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

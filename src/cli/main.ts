@@ -9,6 +9,7 @@ import { registerBacktest } from './commands/backtest.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerHalt } from './commands/halt.ts';
 import { registerStrategy } from './commands/strategy.ts';
+import { registerSync } from './commands/sync.ts';
 
 /**
  * The `hantu` command line. Each command lives in `commands/<name>.ts`; errors are printed as one
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerBacktest(program);
   registerJobs(program);
   registerHalt(program);
+  registerSync(program);
   registerCalendar(program);
   registerDecode(program);
   return program;

@@ -5,6 +5,7 @@ import type { SimWsFaults } from '../sim/ws/ws-server.ts';
  * `hantu sim --faults <spec>`: a comma-separated list of faults for the twin's WebSocket side.
  *   refuse=N          refuse the next N reconnects (HTTP 503)
  *   drop-notices=N    drop the next N execution notices
+ *   drop-fill-notices=N, dup-fill-notices=N   the same for fill notices only (acknowledgements pass)
  *   dup-notices=N     send the next N notices twice
  *   delay-notices=MS  hold every notice back MS ms (simulated)
  *   garbage=N         send N garbage frames at the next push
@@ -45,6 +46,12 @@ export function parseFaultSpec(spec: string): ParsedFaults {
         break;
       case 'dup-notices':
         ws.duplicateNotices = int(v, raw);
+        break;
+      case 'drop-fill-notices':
+        ws.dropFillNotices = int(v, raw);
+        break;
+      case 'dup-fill-notices':
+        ws.duplicateFillNotices = int(v, raw);
         break;
       case 'delay-notices':
         ws.delayNoticesMs = int(v, raw);

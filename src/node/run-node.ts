@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../core/clock.ts';
+import { AppError } from '../core/errors.ts';
 import { kstDateOf, kstParts, type KstDate } from '../core/kst.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AppConfig } from '../config/schema.ts';
@@ -25,6 +26,9 @@ import { clientForTwin } from './broker.ts';
 import { demoHoldings } from './demo.ts';
 import { launchTwin, sessionOf, type LaunchedTwin, type TwinEndpoint } from './twin-node.ts';
 import type { SimHoldingSpec } from '../sim/account-spec.ts';
+import { bps } from '../model/money.ts';
+import { Ledger, openDatabase, type Db } from '../persistence/index.ts';
+import { AccountSync, type SyncOutcome } from '../sync/account-sync.ts';
 
 /**
  * `hantu run`: one trading day watched and traded end to end over the KIS wire protocol — token →
@@ -57,6 +61,31 @@ export interface RunOptions {
   readonly external?: { readonly endpoint: TwinEndpoint; readonly clock: Clock };
   /** Holdings of the twin's account at the start (default: five demo holdings bought the day before). */
   readonly holdings?: readonly SimHoldingSpec[];
+  /**
+   * PostgreSQL URL of the ledger (DATABASE_URL). Default: PGlite in `<dataDir>/ledger`.
+   */
+  readonly databaseUrl?: string | undefined;
+  /** An open ledger database to use (tests, the chaos campaign); it is not closed at the end of the day. */
+  readonly database?: Db;
+  /** The ledger account id (default: one per twin run, `sim.<day>.<random>`, since the twin's account is new each run). */
+  readonly ledgerAccountId?: string;
+  /** Period of the full balance sync (simulated ms, default 60,000) and the post-fill check delay (default 3,000). */
+  readonly syncPeriodicMs?: number;
+  readonly postFillDelayMs?: number;
+}
+
+/** The hybrid sync's part of the run report. */
+export interface RunReconciliation {
+  /** Where the ledger lives (`pglite:<folder>` or `postgres://host:port/db`) and its account id. */
+  readonly ledger: string;
+  readonly accountId: string;
+  /** ACTIVE, or HALTED when the startup reconciliation found an unexplained difference (exits were not started). */
+  readonly state: 'ACTIVE' | 'HALTED';
+  readonly startup: { readonly status: string; readonly summary: string; readonly reportId?: number };
+  /** The reconciliation run when the day closed. */
+  readonly final?: { readonly status: string; readonly summary: string; readonly reportId?: number };
+  /** notices, fillsApplied, duplicates, covered (late notices counted by REST), syncs, corrected, diverged, failed, restFills. */
+  readonly counters: Readonly<Record<string, number>>;
 }
 
 export interface RunReport {
@@ -72,6 +101,8 @@ export interface RunReport {
   readonly finalBalance?: AccountBalanceReport;
   readonly counters: Readonly<Record<string, number>>;
   readonly timeline: readonly string[];
+  /** The ledger and its reconciliations (absent when the ledger could not be opened). */
+  readonly reconciliation?: RunReconciliation;
 }
 
 export interface RunningDay {
@@ -81,6 +112,9 @@ export interface RunningDay {
   readonly client: KisClient;
   readonly ws: KisWsClient;
   readonly monitor: PositionMonitor;
+  /** The ledger of the day and its hybrid sync. */
+  readonly ledger: Ledger;
+  readonly sync: AccountSync;
   readonly clock: Clock;
   readonly controlUrl?: string;
   readonly counters: Record<string, number>;
@@ -92,6 +126,12 @@ export interface RunningDay {
   readonly latencies: { readonly toSubmit: number[]; readonly toAck: number[] };
   /** Ends the day now (summary, report, shutdown). */
   stop(): Promise<RunReport>;
+}
+
+/** Exit orders are refused while the startup reconciliation left the node HALTED (nothing is sent). */
+class TradingHaltedError extends AppError {
+  readonly code = 'TRADING_HALTED';
+  readonly disposition = 'rejected' as const;
 }
 
 function hms(ms: number): string {
@@ -149,10 +189,46 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   });
   const notify = (n: Notification): void => notifier.notify(n);
 
+  // The ledger: PGlite in <dataDir>/ledger by default, PostgreSQL with DATABASE_URL (or a Db given by the caller).
+  let db: Db;
+  try {
+    db = o.database ?? (await openDatabase(o.databaseUrl ? { url: o.databaseUrl, logger: o.logger } : { dataDir, logger: o.logger }));
+  } catch (e) {
+    await client.close().catch(() => undefined);
+    await twin.close().catch(() => undefined);
+    throw e;
+  }
+  const ownDb = o.database === undefined;
+  const rates = { commissionBps: bps(cfg.fees.commissionBps), sellTaxBps: bps(cfg.fees.sellTaxBps) };
+  const ledger = new Ledger(db, { rates, clock, accounts: [twin.endpoint.account] });
+  // The twin's account is born with each twin: one ledger account per twin run (an external `hantu sim`
+  // keeps its account for its lifetime: one per process).
+  const accountId =
+    o.ledgerAccountId ?? (launched ? `sim.${twin.day}.r${randomBytes(3).toString('hex')}x` : `sim.${twin.day}.pid${o.external!.endpoint.pid}`);
+  const accountDigits = twin.endpoint.account.replace(/\D/g, '');
+  const sync = new AccountSync({
+    ledger,
+    accountId,
+    venue: client,
+    clock,
+    logger: o.logger,
+    rates,
+    isMarketHours: () => clock.now() >= twin.session.open && clock.now() < twin.session.close,
+    today: () => twin.day,
+    isOurAccount: (acct) => acct.replace(/\D/g, '') === accountDigits,
+    ...(o.syncPeriodicMs ? { periodicMs: o.syncPeriodicMs } : {}),
+    ...(o.postFillDelayMs ? { postFillDelayMs: o.postFillDelayMs } : {}),
+    onAlert: (a) => notify(createNotification('SystemAlert', clock.now(), { code: a.code, message: a.message, priority: a.priority })),
+    onSync: (r: SyncOutcome) => {
+      if (r.status !== 'MATCHED' && r.kind !== 'STARTUP') line(`reconciliation (${r.kind.toLowerCase().replace('_', '-')}): ${r.report?.summary ?? r.error ?? r.status}`);
+    },
+  });
+
   const lastTickWall = new Map<string, number>();
   const latencies = { toSubmit: [] as number[], toAck: [] as number[] };
   const orders: ExitOrderPort = {
     submitOrder: async (cmd) => {
+      if (sync.state === 'HALTED') throw new TradingHaltedError('trading is HALTED by the startup reconciliation: no exit order is sent (see the reconciliation report)', { instrumentId: cmd.instrumentId });
       counters['exitOrders']!++;
       const tickAt = lastTickWall.get(cmd.instrumentId);
       if (tickAt !== undefined) latencies.toSubmit.push(performance.now() - tickAt);
@@ -213,6 +289,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
           scheduleSync();
         } else if (ev.rejected) line(`order ${ev.venueOrderId} REJECTED by the venue`);
         else line(`order ${ev.venueOrderId} ${ev.action === 'NEW' ? 'accepted' : ev.action === 'CANCEL' ? 'cancel accepted' : 'modify accepted'}: ${ev.side} ${ev.instrumentId} ${ev.quantity} @ ${ev.price ? ev.price.toLocaleString('en-US') : 'market'}`);
+        void sync.onNotice(ev);
         monitor.onExecutionNotice(ev);
         return;
       case 'QuoteBook':
@@ -268,7 +345,11 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     logger: o.logger,
     onEvent,
     onSignal,
-    onReconnected: () => syncAccount('after reconnect'),
+    onReconnected: async () => {
+      await syncAccount('after reconnect');
+      const r = await sync.onReconnect();
+      if (r.status === 'MATCHED') line(`reconciliation (reconnect): ${r.report?.summary ?? 'MATCHED'}`);
+    },
     isMarketHours: () => clock.now() >= session.open && clock.now() < session.close,
     livenessTimeoutMs: o.livenessTimeoutMs ?? 60_000,
     ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}),
@@ -283,7 +364,10 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   try {
     await beginDay();
   } catch (e) {
+    sync.stop();
     await ws.close().catch(() => undefined);
+    await sync.whenIdle().catch(() => undefined);
+    if (ownDb) await db.close().catch(() => undefined);
     await client.close().catch(() => undefined);
     await twin.close().catch(() => undefined);
     throw e;
@@ -296,13 +380,21 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   const balance = await client.requestBalance();
   monitor.setPositions(balance.positions);
   line(`account sync (startup): ${balance.positions.length} holdings, cash ${balance.cash.settlementD2.toLocaleString('en-US')} won`);
-  for (const p of balance.positions) {
-    line(`  holding ${p.instrumentId} ${p.name} ${p.quantity} @ ${Math.round(p.averagePrice).toLocaleString('en-US')}`);
-    ws.subscribe('H0STCNT0', p.instrumentId, 'HOLDING');
+  for (const p of balance.positions) line(`  holding ${p.instrumentId} ${p.name} ${p.quantity} @ ${Math.round(p.averagePrice).toLocaleString('en-US')}`);
+  // Startup reconciliation of the ledger, before anything can trade (fail closed).
+  await ledger.accounts.register({ id: accountId, env: 'sim', accountNumber: twin.endpoint.account });
+  const startup = await sync.startup();
+  line(`ledger ${db.location} · account ${accountId}`);
+  line(`reconciliation (startup): ${startup.report?.summary ?? startup.error ?? startup.status}`);
+  if (startup.state === 'HALTED') {
+    line(`TRADING HALTED: the startup reconciliation ${startup.status === 'FAILED' ? 'failed' : 'found unexplained differences'}; monitoring goes on, no exit order will be sent`);
+    for (const d of startup.result?.differences ?? []) if (d.resolution === 'UNEXPLAINED') line(`  ${d.what} ${d.ref}: ${d.reason}`);
   }
+  for (const p of balance.positions) ws.subscribe('H0STCNT0', p.instrumentId, 'HOLDING');
   ws.subscribe('H0STCNI0', twin.endpoint.htsId, 'NOTICE');
   for (const code of o.watchlist ?? []) ws.subscribe('H0STCNT0', code, 'WATCH');
   await ws.start();
+  sync.start();
   const active = ws.status().subscriptions.filter((s) => s.state === 'ACTIVE');
   line(`subscribed: ${active.map((s) => `${s.trId}:${s.trId.startsWith('H0STCNI') ? '(hts id)' : s.trKey}`).join(', ')}`);
   }
@@ -322,6 +414,9 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     ws.unsubscribeAll();
     await ws.close();
     await monitor.whenIdle();
+    sync.stop();
+    const finalSync = await sync.syncNow('MANUAL');
+    line(`reconciliation (close): ${finalSync.report?.summary ?? finalSync.error ?? finalSync.status}`);
     const summary = monitor.endOfDay();
     await notifier.flush?.();
     let finalOrders: OrderStatusReport[] = [];
@@ -346,7 +441,16 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
       ...(finalBalance ? { finalBalance } : {}),
       counters: { ...counters },
       timeline,
+      reconciliation: {
+        ledger: db.location,
+        accountId,
+        state: sync.state,
+        startup: brief(sync.startupOutcome),
+        final: brief(finalSync),
+        counters: { ...sync.counters },
+      },
     };
+    if (ownDb) await db.close().catch((e: unknown) => line(`ledger close failed: ${(e as Error).message}`));
     if (control) await new Promise<void>((r) => control!.close(() => r()));
     rmSync(runFile, { force: true });
     await client.close();
@@ -416,7 +520,12 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     renameSync(tmp, runFile);
   }
 
-  return { done, ...(launched ? { twin: launched } : {}), client, ws, monitor, clock, ...(controlUrl ? { controlUrl } : {}), counters, latencies, stop };
+  return { done, ...(launched ? { twin: launched } : {}), client, ws, monitor, ledger, sync, clock, ...(controlUrl ? { controlUrl } : {}), counters, latencies, stop };
+}
+
+function brief(o: SyncOutcome | undefined): { status: string; summary: string; reportId?: number } {
+  if (!o) return { status: 'NONE', summary: 'no reconciliation ran' };
+  return { status: o.status, summary: o.report?.summary ?? o.error ?? o.status, ...(o.report ? { reportId: o.report.id } : {}) };
 }
 
 /** Writes the run report as JSON and a short text summary into `<dataDir>/reports/`. Returns both paths. */
@@ -442,6 +551,12 @@ export function formatRunSummary(r: RunReport): string {
   lines.push(`open positions: ${s.openPositions.length}`);
   for (const p of s.openPositions) lines.push(`  ${JSON.stringify(p)}`);
   lines.push(`orders today: ${r.orders.length} · ticks ${r.counters['ticks']} · notices ${r.counters['notices']} · fills ${r.counters['fills']} · reconnects ${r.counters['reconnects']} · malformed frames ${r.counters['malformedFrames']}`);
+  if (r.reconciliation) {
+    const x = r.reconciliation;
+    lines.push(`ledger ${x.ledger} · account ${x.accountId} · trading ${x.state}`);
+    lines.push(`reconciliation: startup ${x.startup.status}${x.final ? ` · close ${x.final.status}` : ''} · syncs ${x.counters['syncs']} · corrected ${x.counters['corrected']} · diverged ${x.counters['diverged']} · failed ${x.counters['failed']} · fills from notices ${x.counters['fillsApplied']} · from REST ${x.counters['restFills']} · duplicates ${x.counters['duplicates']}`);
+    if (x.final) lines.push(`  close: ${x.final.summary}`);
+  }
   if (r.finalBalance) lines.push(`cash after the day (D+2): ${r.finalBalance.cash.settlementD2.toLocaleString('en-US')} won · total ${r.finalBalance.cash.totalValue.toLocaleString('en-US')} won`);
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@
  * twin replaying the real 2026-02-20 session) driven by a TestClock. Real sockets on 127.0.0.1; the
  * test moves simulated time in steps and lets I/O run between them (no sleeps).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { startTradingDay, type RunningDay, type RunReport } from '../../src/node
 import { KisWsClient, type WsClientSignal } from '../../src/adapters/kis/ws/client.ts';
 import type { SimHoldingSpec } from '../../src/sim/account-spec.ts';
 import { clearSharedLimiters } from '../../src/adapters/kis/http/rate-limiter.ts';
+import { openDatabase, type Db } from '../../src/persistence/index.ts';
 
 const DAY = '2026-02-20';
 
@@ -57,6 +58,18 @@ interface Ctx {
   lines: string[];
 }
 let running: Ctx | undefined;
+/**
+ * One in-memory ledger for the file (each run gets its own ledger account): opening PGlite takes wall
+ * time, during which `settle` would move simulated time on. test/e2e/sync.test.ts covers the default
+ * ledger in the data folder.
+ */
+let ledgerDb: Db;
+beforeAll(async () => {
+  ledgerDb = await openDatabase({ dataDir: ':memory:' });
+});
+afterAll(async () => {
+  await ledgerDb.close();
+});
 afterEach(async () => {
   if (running) await settle(running.clock, running.day.stop(), 'stop');
   running = undefined;
@@ -73,7 +86,7 @@ async function start(holdings: SimHoldingSpec[], monitor: unknown, at = '08:59:3
   const lines: string[] = [];
   const day = await settle(
     clock,
-    startTradingDay({ config, logger: silentLogger(), clock, control: false, write: (l) => lines.push(l), holdings, pumpIntervalMs: 1_000 }),
+    startTradingDay({ config, logger: silentLogger(), clock, control: false, write: (l) => lines.push(l), holdings, pumpIntervalMs: 1_000, database: ledgerDb }),
     'start of day',
   );
   running = { clock, day, lines };
@@ -101,6 +114,9 @@ describe('hantu run on the twin (real 2026-02-20 daily bars, synthetic-intraday 
     // the remainder); what must hold is that exactly the held quantity was sold.
     expect(soldQuantity(report), c.lines.join('\n')).toBe(100);
     expect(report.counters['exitOrders']).toBeLessThanOrEqual(4);
+    // The ledger adopted the account at startup and agrees with the venue at the close.
+    expect(report.reconciliation).toMatchObject({ state: 'ACTIVE', startup: { status: 'CORRECTED' }, final: { status: 'MATCHED' } });
+    expect(report.reconciliation!.counters['fillsApplied']! + report.reconciliation!.counters['restFills']!).toBeGreaterThan(0);
   });
 
   it('a take-profit fires when the price reaches the threshold', async () => {

@@ -1,6 +1,5 @@
 /**
- * The commands of issue 5 through commander, as `hantu` would parse them (registered here on the
- * program `buildProgram` makes; main.ts registers them the same way).
+ * The commands of issue 5 through commander, as `hantu` parses them (`buildProgram` registers them).
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,17 +7,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clearSharedLimiters } from '../../adapters/kis/http/rate-limiter.ts';
 import { buildProgram } from '../main.ts';
-import { registerBacktest } from './backtest.ts';
-import { registerHalt } from './halt.ts';
-import { registerJobs } from './jobs.ts';
-import { registerStrategy } from './strategy.ts';
 
 async function hantu(...args: string[]): Promise<string> {
   const program = buildProgram();
-  registerBacktest(program);
-  registerJobs(program);
-  registerHalt(program);
-  registerStrategy(program);
   program.exitOverride();
   const out: string[] = [];
   const log = vi.spyOn(console, 'log').mockImplementation((s: unknown) => void out.push(String(s)));

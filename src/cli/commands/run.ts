@@ -43,7 +43,7 @@ export function registerRun(program: Command): void {
       const quiet = program.opts<{ logLevel?: string }>().logLevel === undefined && !process.env['LOG_LEVEL'] ? { logLevel: 'error' } : {};
       const config = configFrom(program, { sim, ...quiet });
       const logger = loggerFor(config);
-      const day = await startTradingDay({ config, logger, watchlist });
+      const day = await startTradingDay({ config, logger, watchlist, databaseUrl: process.env['DATABASE_URL'] });
       const onSignal = (): void => void day.stop();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);

@@ -55,7 +55,7 @@ export function registerSim(program: Command): void {
     .option('--demo', 'give the account five holdings bought the day before')
     .option('--holdings <spec>', 'holdings bought the day before: top:N[:WON] (N most traded, about WON each) or CODE:QTY:AVG,…')
     .option('--max-registrations <n>', 'WebSocket registrations per session (KIS: 41; raise only for benchmarks)')
-    .option('--faults <spec>', 'faults: refuse=N,drop-notices=N,dup-notices=N,delay-notices=MS,garbage=N,truncated=N,extra-fields=N,half-tick=N,halt=CODE,no-ping,silent,disconnect=SEC')
+    .option('--faults <spec>', 'faults: refuse=N,drop-notices=N,dup-notices=N,drop-fill-notices=N,dup-fill-notices=N,delay-notices=MS,garbage=N,truncated=N,extra-fields=N,half-tick=N,halt=CODE,no-ping,silent,disconnect=SEC')
     .action(async (f: SimFlags) => {
       const faults = f.faults ? parseFaultSpec(f.faults) : undefined;
       const sim: Record<string, unknown> = {};

@@ -152,6 +152,13 @@ export class FillRepository {
     return (await this.db.query('SELECT * FROM fills WHERE client_order_id = $1 ORDER BY id', [clientOrderId])).map(toFill);
   }
 
+  /** Fills of one venue order of `accountId` on the KST session date `tradeDate`, in recording order. */
+  async forVenueOrder(accountId: string, tradeDate: KstDate, venueOrderId: VenueOrderId): Promise<StoredFill[]> {
+    return (
+      await this.db.query('SELECT * FROM fills WHERE account_id = $1 AND trade_date = $2::date AND venue_order_id = $3 ORDER BY id', [accountId, tradeDate, venueOrderId])
+    ).map(toFill);
+  }
+
   /** Fills of `accountId`, oldest first, optionally of one KST session date or from an instant on. */
   async list(accountId: string, opts: { tradeDate?: KstDate; since?: number; limit?: number } = {}): Promise<StoredFill[]> {
     const where = ['account_id = $1'];

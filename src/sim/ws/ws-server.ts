@@ -56,6 +56,9 @@ export interface SimWsFaults {
   /** Drop / duplicate the next N execution notices. */
   dropNotices: number;
   duplicateNotices: number;
+  /** Drop / duplicate the next N fill notices only (CNTG_YN = 2); acknowledgements pass. */
+  dropFillNotices: number;
+  duplicateFillNotices: number;
   /** Hold every notice back by this many clock ms. */
   delayNoticesMs: number;
   /** Stop sending anything (PINGPONG and data) while true. */
@@ -112,6 +115,8 @@ export class SimWsServer {
     refuseConnections: 0,
     dropNotices: 0,
     duplicateNotices: 0,
+    dropFillNotices: 0,
+    duplicateFillNotices: 0,
     delayNoticesMs: 0,
     silent: false,
     noPingPong: false,
@@ -467,9 +472,16 @@ export class SimWsServer {
       this.faults.dropNotices--;
       return;
     }
+    if (n.fill && this.faults.dropFillNotices > 0) {
+      this.faults.dropFillNotices--;
+      return;
+    }
     let copies = 1;
     if (this.faults.duplicateNotices > 0) {
       this.faults.duplicateNotices--;
+      copies = 2;
+    } else if (n.fill && this.faults.duplicateFillNotices > 0) {
+      this.faults.duplicateFillNotices--;
       copies = 2;
     }
     const deliver = (): void => {

@@ -65,7 +65,7 @@ function digits2(s: string, at: number): number {
 
 function time(dateField: string, hhmmss: string, tsInit: UnixMillis, raw: string): UnixMillis {
   try {
-    const day = dateField.length === 8 && /^\d{8}$/.test(dateField) ? dateField : toYyyymmdd(kstDateOf(tsInit));
+    const day = dateField.length === 8 && (midnightCache.has(dateField) || /^\d{8}$/.test(dateField)) ? dateField : toYyyymmdd(kstDateOf(tsInit));
     const h = hhmmss.length === 6 ? digits2(hhmmss, 0) : -1;
     const mi = digits2(hhmmss, 2);
     const se = digits2(hhmmss, 4);

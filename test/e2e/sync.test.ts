@@ -1,0 +1,252 @@
+/**
+ * The hybrid account sync end to end on the twin (issue 4 §5): `hantu run`'s composition with its
+ * ledger, driven by a TestClock over real sockets on 127.0.0.1, with the twin's notice faults. Each case
+ * runs on PGlite (the default ledger in the data folder) and on PostgreSQL (own schema; skipped with a
+ * reason when nothing answers).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock } from '../../src/core/clock.ts';
+import { kstInstant } from '../../src/core/kst.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { instrumentId } from '../../src/model/instrument.ts';
+import { bps, krw, quantity } from '../../src/model/money.ts';
+import { startTradingDay, type RunningDay } from '../../src/node/run-node.ts';
+import { clearSharedLimiters } from '../../src/adapters/kis/http/rate-limiter.ts';
+import { Ledger, openDatabase, type Db } from '../../src/persistence/index.ts';
+import type { SimHoldingSpec } from '../../src/sim/account-spec.ts';
+
+const DAY = '2026-02-20';
+const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+async function findPostgres(): Promise<{ url: string } | { skip: string }> {
+  const env = process.env['DATABASE_URL'];
+  if (env !== undefined && env !== '') return { url: env };
+  const client = new pg.Client({ connectionString: DEFAULT_PG_URL, connectionTimeoutMillis: 1_000 });
+  try {
+    await client.connect();
+    await client.end();
+    return { url: DEFAULT_PG_URL };
+  } catch {
+    await client.end().catch(() => undefined);
+    return { skip: 'DATABASE_URL is unset and nothing answers on 127.0.0.1:5432' };
+  }
+}
+const postgres = await findPostgres();
+
+async function turn(): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+}
+let inFlight: () => number = () => 0;
+/** Ledger work queued in the sync: given up to 200 turns per step (it may wait on the simulated clock itself, e.g. the rate limiter). */
+let busy: () => number = () => 0;
+async function drive(clock: TestClock, done: () => boolean, what: string, maxSimMs = 3_600_000, stepMs = 250): Promise<void> {
+  const limit = clock.now() + maxSimMs;
+  while (!done()) {
+    if (clock.now() >= limit) throw new Error(`not reached within ${maxSimMs / 1000} simulated s: ${what}`);
+    for (let i = 0; i < 4 || (inFlight() > 0 && i < 20_000) || (busy() > 0 && i < 200); i++) await turn();
+    await clock.advanceAsync(stepMs);
+  }
+}
+async function settle<T>(clock: TestClock, p: Promise<T>, what: string): Promise<T> {
+  let state: { ok: true; v: T } | { ok: false; e: unknown } | undefined;
+  p.then(
+    (v) => (state = { ok: true, v }),
+    (e: unknown) => (state = { ok: false, e }),
+  );
+  await drive(clock, () => state !== undefined, what, 600_000, 100);
+  if (!state!.ok) throw state!.e;
+  return state!.v;
+}
+
+interface Ctx {
+  clock: TestClock;
+  day: RunningDay;
+  lines: string[];
+}
+let running: Ctx | undefined;
+afterEach(async () => {
+  if (running) await settle(running.clock, running.day.stop(), 'stop');
+  running = undefined;
+  inFlight = () => 0;
+  busy = () => 0;
+});
+
+interface Engine {
+  readonly name: string;
+  readonly skip?: string;
+  /** The `database` to pass (undefined: the default PGlite in the data folder). */
+  db(): Db | undefined;
+  /** A Ledger over the run's database, for seeding and assertions (PGlite in the folder: the run's own). */
+  ledgerOf(day: RunningDay): Ledger;
+}
+
+let pgDb: Db | undefined;
+const schema = `hantu_test_sync_${randomBytes(4).toString('hex')}`;
+beforeAll(async () => {
+  // Compile PGlite's WASM once before the first run, so opening the ledger inside `settle` is quick.
+  await (await openDatabase({ dataDir: ':memory:', migrate: false })).close();
+  if ('url' in postgres) pgDb = await openDatabase({ url: postgres.url, schema });
+});
+afterAll(async () => {
+  if (pgDb) {
+    await pgDb.exec(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);
+    await pgDb.close();
+  }
+});
+
+const ENGINES: Engine[] = [
+  { name: 'pglite (data folder)', db: () => undefined, ledgerOf: (d) => d.ledger },
+  'url' in postgres
+    ? { name: 'postgres', db: () => pgDb, ledgerOf: (d) => d.ledger }
+    : { name: 'postgres', skip: postgres.skip, db: () => undefined, ledgerOf: (d) => d.ledger },
+];
+
+const STOP_AT_OPEN = { default: { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 50 } } };
+const NO_EXITS = { default: { thresholds: { type: 'percent', stopLossPct: 50, takeProfitPct: 50 } } };
+
+async function start(engine: Engine, holdings: SimHoldingSpec[], monitor: unknown, opts: { ledgerAccountId?: string; at?: string } = {}): Promise<Ctx> {
+  clearSharedLimiters();
+  const at = opts.at ?? '08:59:30';
+  const clock = new TestClock(kstInstant(DAY, at));
+  const config = loadConfig({ env: {}, overrides: { dataDir: mkdtempSync(join(tmpdir(), 'hantu-sync-')), sim: { day: DAY, at: at.slice(0, 5), speed: 1 }, monitor } });
+  const lines: string[] = [];
+  const db = engine.db();
+  const day = await settle(
+    clock,
+    startTradingDay({
+      config,
+      logger: silentLogger(),
+      clock,
+      control: false,
+      write: (l) => lines.push(l),
+      holdings,
+      pumpIntervalMs: 1_000,
+      ...(db ? { database: db } : {}),
+      ...(opts.ledgerAccountId ? { ledgerAccountId: opts.ledgerAccountId } : {}),
+    }),
+    'start of day',
+  );
+  running = { clock, day, lines };
+  inFlight = () => day.client.requestsInFlight;
+  busy = () => day.sync.busy;
+  return running;
+}
+
+const has = (lines: string[], re: RegExp) => lines.some((l) => re.test(l));
+
+// End to end over real sockets: under a loaded machine (the full suite in parallel) a case can need more
+// than the default 30 s of wall time.
+describe.each(ENGINES)('hybrid sync on the twin — $name', { timeout: 60_000 }, (engine) => {
+  const test = engine.skip ? it.skip : it;
+  if (engine.skip) it.skip(`skipped: ${engine.skip}`, () => undefined);
+
+  test('a dropped fill notice is corrected by a REST check (source REST)', async () => {
+    const c = await start(engine, [{ code: '009830', quantity: 100, avgPrice: 58_500 }], STOP_AT_OPEN);
+    const ws = c.day.twin!.twin.ws;
+    ws.faults.dropFillNotices = 1_000; // every fill notice of the day is lost; acknowledgements pass
+    const ledger = engine.ledgerOf(c.day);
+    const acct = c.day.sync.startupOutcome!.report!.accountId;
+    await drive(c.clock, () => c.day.sync.counters.restFills > 0, 'a REST-corrected fill');
+    await settle(c.clock, c.day.sync.whenIdle(), 'sync idle');
+    const fills = await ledger.fills.list(acct);
+    expect(fills.length).toBeGreaterThan(0);
+    expect(fills.every((f) => f.source === 'REST')).toBe(true);
+    // usually the post-fill check; when the exit rests longer than its delay, a later check or the periodic sync
+    const post = (await ledger.reports.listRecent({ accountId: acct, status: 'CORRECTED' })).find((r) => /seen only by REST/.test(r.summary))!;
+    expect(['POST_FILL', 'PERIODIC']).toContain(post.kind);
+    // (the monitor's exit orders are not yet written to the ledger as intents, so the fill counts as external)
+    expect(post.summary).toMatch(/seen only by REST/);
+    // dropped notice → corrected ledger, in simulated time: the post-fill check runs 3 s after the
+    // acknowledgement; a fill of an order resting longer than that waits for the next notice's check or
+    // the periodic sync (<= 60 s). The benchmark's <= 5 s target needs a per-open-order check (not yet).
+    const firstFill = Math.min(...fills.map((f) => f.tsEvent));
+    expect(post.finishedAt - firstFill).toBeLessThanOrEqual(60_000);
+    ws.faults.dropFillNotices = 0;
+    const report = await settle(c.clock, c.day.stop(), 'end of day');
+    running = undefined;
+    expect(report.reconciliation!.state).toBe('ACTIVE');
+    expect(['MATCHED', 'CORRECTED']).toContain(report.reconciliation!.final!.status);
+  });
+
+  test('duplicated notices land one fill', async () => {
+    const c = await start(engine, [{ code: '009830', quantity: 100, avgPrice: 58_500 }], STOP_AT_OPEN);
+    c.day.twin!.twin.ws.faults.duplicateNotices = 1_000; // every notice twice
+    const ledger = engine.ledgerOf(c.day);
+    const acct = c.day.sync.startupOutcome!.report!.accountId;
+    await drive(c.clock, () => has(c.lines, /ExitFilled .*009830/), 'exit filled');
+    // the second copy lands as DUPLICATE, or as COVERED when a REST check recorded the fill in between
+    await drive(c.clock, () => c.day.sync.counters.duplicates + c.day.sync.counters.covered > 0, 'a duplicate seen');
+    await settle(c.clock, c.day.sync.whenIdle(), 'sync idle');
+    const fills = await ledger.fills.list(acct);
+    const keys = fills.map((f) => `${f.venueOrderId}/${f.tradeId}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(fills.reduce((a, f) => a + f.quantity, 0)).toBe(100);
+    expect((await ledger.positions.get(acct, instrumentId('009830')))?.quantity).toBe(0);
+    const report = await settle(c.clock, c.day.stop(), 'end of day');
+    running = undefined;
+    expect(report.reconciliation).toMatchObject({ final: { status: 'MATCHED' } });
+    expect(report.reconciliation!.counters['fillsApplied']).toBe(fills.filter((f) => f.source === 'NOTICE').length);
+    expect(report.reconciliation!.counters['restFills']).toBe(fills.filter((f) => f.source === 'REST').length);
+  });
+
+  test('an external trade without notices is adopted as external and reported by the periodic sync', async () => {
+    const c = await start(engine, [{ code: '005930', quantity: 10, avgPrice: 190_000 }], NO_EXITS);
+    await drive(c.clock, () => c.clock.now() >= kstInstant(DAY, '09:05'), '09:05');
+    const ledger = engine.ledgerOf(c.day);
+    const acct = c.day.sync.startupOutcome!.report!.accountId;
+    const ws = c.day.twin!.twin.ws;
+    ws.faults.dropNotices = 1_000; // the broker's app trades; hantu hears nothing
+    // A trade made outside hantu (as in the broker's app): the same account, not through the ledger.
+    const ack = await settle(c.clock, c.day.client.submitOrder({ instrumentId: '000660', side: 'BUY', orderType: 'MARKET', quantity: 3 }), 'external order');
+    await drive(c.clock, () => c.day.sync.counters.restFills > 0, 'periodic sync adopts it', 120_000);
+    await settle(c.clock, c.day.sync.whenIdle(), 'sync idle');
+    const pos = await ledger.positions.get(acct, instrumentId('000660'));
+    expect(pos).toMatchObject({ quantity: 3, external: true });
+    const fills = (await ledger.fills.list(acct)).filter((f) => f.venueOrderId === ack.venueOrderId);
+    expect(fills).toHaveLength(1);
+    expect(fills[0]).toMatchObject({ source: 'REST', clientOrderId: undefined, quantity: 3 });
+    const rep = (await ledger.reports.listRecent({ accountId: acct, status: 'CORRECTED' })).find((r) => r.kind === 'PERIODIC')!;
+    expect(rep.summary).toMatch(/placed outside hantu/);
+    expect(has(c.lines, /reconciliation \(periodic\): CORRECTED/)).toBe(true);
+    expect(has(c.lines, /EXTERNAL_CHANGE_ADOPTED/)).toBe(true);
+  });
+
+  test('a startup difference starts the node HALTED with the report; no exit order is sent', async () => {
+    const acct = `halt.${randomBytes(3).toString('hex')}x`;
+    // Seed the ledger: it held 005930, which the venue no longer shows; the venue holds 009830.
+    const own = engine.db() === undefined;
+    const dbForRun = engine.db() ?? (await openDatabase({ dataDir: mkdtempSync(join(tmpdir(), 'hantu-sync-seed-')) }));
+    const seed = new Ledger(dbForRun, { rates: { commissionBps: bps(1.40527), sellTaxBps: bps(20) } });
+    await seed.accounts.register({ id: acct, env: 'sim', accountNumber: '50000001-01' });
+    await seed.positions.upsert(acct, { instrumentId: instrumentId('005930'), quantity: quantity(5), costBasis: krw(950_000), realizedPnl: krw(0), commissionPaid: krw(0), taxPaid: krw(0) });
+    await seed.cash.upsert(acct, { deposit: krw(1), settlementD1: krw(1), settlementD2: krw(1) });
+    try {
+      const c = await start({ ...engine, db: () => dbForRun }, [{ code: '009830', quantity: 100, avgPrice: 58_500 }], STOP_AT_OPEN, { ledgerAccountId: acct });
+      expect(c.day.sync.state).toBe('HALTED');
+      expect(has(c.lines, /TRADING HALTED/)).toBe(true);
+      expect(has(c.lines, /POSITION 005930: the venue holds 0 shares, the ledger 5/)).toBe(true);
+      const startup = c.day.sync.startupOutcome!;
+      expect(startup.status).toBe('DIVERGED');
+      const stored = (await c.day.ledger.reports.listRecent({ accountId: acct, kind: 'STARTUP' }))[0]!;
+      expect(stored.status).toBe('DIVERGED');
+      expect(stored.differences).toEqual(expect.arrayContaining([expect.objectContaining({ what: 'POSITION', ref: '009830', resolution: 'UNEXPLAINED' })]));
+      // The stop-loss triggers at the open, but nothing is sent while HALTED; monitoring goes on.
+      await drive(c.clock, () => has(c.lines, /ExitTriggered .*009830/) || has(c.lines, /OrderRejected/), 'trigger');
+      await drive(c.clock, () => c.clock.now() >= kstInstant(DAY, '09:02'), '09:02');
+      expect(c.day.counters['exitOrders']).toBe(0);
+      expect(c.day.counters['ticks']).toBeGreaterThan(0);
+      const report = await settle(c.clock, c.day.stop(), 'end of day');
+      running = undefined;
+      expect(report.orders).toHaveLength(0);
+      expect(report.reconciliation).toMatchObject({ state: 'HALTED', startup: { status: 'DIVERGED' } });
+    } finally {
+      if (own) await dbForRun.close();
+    }
+  });
+});
