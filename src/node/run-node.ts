@@ -146,17 +146,27 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   const timeline: string[] = [];
   const counters: Record<string, number> = { ticks: 0, notices: 0, fills: 0, reconnects: 0, malformedFrames: 0, triggers: 0, exitOrders: 0, subscriptionsSkipped: 0 };
   const calendar = new KrxCalendar();
-  const launched = o.external
-    ? undefined
-    : await launchTwin({
-        sim: cfg.sim,
-        fees: cfg.fees,
-        logger: o.logger,
-        holdings: o.holdings ?? ((m) => demoHoldings(m)),
-        ...(o.clock ? { clock: o.clock } : {}),
-        ...(o.pumpIntervalMs ? { pumpIntervalMs: o.pumpIntervalMs } : {}),
-        ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}),
-      });
+  // The ledger: PGlite in <dataDir>/ledger by default, PostgreSQL with DATABASE_URL (or a Db given by the
+  // caller). Opened before the twin starts: PGlite takes seconds to boot, which a fast replay clock
+  // would turn into a missed open.
+  const db: Db = o.database ?? (await openDatabase(o.databaseUrl ? { url: o.databaseUrl, logger: o.logger } : { dataDir: cfg.dataDir, logger: o.logger }));
+  let launched: LaunchedTwin | undefined;
+  try {
+    launched = o.external
+      ? undefined
+      : await launchTwin({
+          sim: cfg.sim,
+          fees: cfg.fees,
+          logger: o.logger,
+          holdings: o.holdings ?? ((m) => demoHoldings(m)),
+          ...(o.clock ? { clock: o.clock } : {}),
+          ...(o.pumpIntervalMs ? { pumpIntervalMs: o.pumpIntervalMs } : {}),
+          ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}),
+        });
+  } catch (e) {
+    if (o.database === undefined) await db.close().catch(() => undefined);
+    throw e;
+  }
   const twin = launched
     ? { endpoint: launched.endpoint, clock: launched.clock, day: launched.day, session: launched.session, dataFile: launched.dataFile as string | undefined, close: () => launched.close() }
     : {
@@ -189,15 +199,6 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   });
   const notify = (n: Notification): void => notifier.notify(n);
 
-  // The ledger: PGlite in <dataDir>/ledger by default, PostgreSQL with DATABASE_URL (or a Db given by the caller).
-  let db: Db;
-  try {
-    db = o.database ?? (await openDatabase(o.databaseUrl ? { url: o.databaseUrl, logger: o.logger } : { dataDir, logger: o.logger }));
-  } catch (e) {
-    await client.close().catch(() => undefined);
-    await twin.close().catch(() => undefined);
-    throw e;
-  }
   const ownDb = o.database === undefined;
   const rates = { commissionBps: bps(cfg.fees.commissionBps), sellTaxBps: bps(cfg.fees.sellTaxBps) };
   const ledger = new Ledger(db, { rates, clock, accounts: [twin.endpoint.account] });

@@ -22,7 +22,7 @@ export function registerRun(program: Command): void {
     .option('--day <date>', 'session to replay (default: the latest in the shipped data)')
     .option('--data <file>', 'daily bars to replay (marcap or rltrader CSV)')
     .option('--speed <n>', 'simulated seconds per real second (default 390: a 6.5-hour day in a minute)')
-    .option('--at <HH:MM>', 'simulated KST start time (default 08:59)')
+    .option('--at <HH:MM>', 'simulated KST start time (default 08:57: start-up takes about a simulated minute at 390x)')
     .option('--watch <codes>', 'comma-separated codes to watch besides the holdings')
     .option('--paper', 'run against a KIS paper account (KIS_* credentials)')
     .option('--live', 'run against a REAL KIS account (needs --confirm-live too)')
@@ -36,7 +36,7 @@ export function registerRun(program: Command): void {
       if (!Number.isFinite(speed) || speed <= 0) throw new InputError(`--speed must be a positive number, was "${f.speed}"`);
       const watchlist = (f.watch ?? '').split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
       for (const c of watchlist) if (!/^[0-9A-Z]{6}$/.test(c)) throw new InputError(`--watch: "${c}" is not a 6-character code`);
-      const sim: Record<string, unknown> = { speed, at: f.at ?? '08:59' };
+      const sim: Record<string, unknown> = { speed, at: f.at ?? '08:57' };
       if (f.day) sim['day'] = f.day;
       if (f.data) sim['data'] = f.data;
       // The timeline is the console output; the log carries only errors unless asked for more.
