@@ -1,17 +1,18 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Clock, TimerHandle } from '../core/clock.ts';
-import { AppError } from '../core/errors.ts';
+import { SystemClock, type Clock, type TimerHandle } from '../core/clock.ts';
+import { AppError, InputError } from '../core/errors.ts';
 import { kstDateOf, kstParts, type KstDate } from '../core/kst.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { KrxCalendar } from '../model/calendar.ts';
 import type { InstrumentId } from '../model/instrument.ts';
 import type { AccountBalanceReport, OrderStatusReport } from '../model/reports.ts';
-import type { KisClient } from '../adapters/kis/kis-client.ts';
+import { KisClient } from '../adapters/kis/kis-client.ts';
+import { loadKisFromEnv } from '../adapters/kis/common/credentials.ts';
 import { KisWsClient, type KisRealtimeEvent, type WsClientSignal } from '../adapters/kis/ws/client.ts';
 import { PositionMonitor, type MonitorDaySummary } from '../monitor/monitor.ts';
 import { JsonFileExitIntentStore } from '../monitor/intent-store.ts';
@@ -59,6 +60,8 @@ export interface RunOptions {
   readonly logNotifications?: boolean;
   /** Use a twin that is already running (another process) instead of starting one. */
   readonly external?: { readonly endpoint: TwinEndpoint; readonly clock: Clock };
+  /** Trade a KIS account (paper or real) instead of the twin: see `kisSessionFromEnv`. */
+  readonly kis?: KisSession;
   /** Holdings of the twin's account at the start (default: five demo holdings bought the day before). */
   readonly holdings?: readonly SimHoldingSpec[];
   /**
@@ -152,7 +155,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   const db: Db = o.database ?? (await openDatabase(o.databaseUrl ? { url: o.databaseUrl, logger: o.logger } : { dataDir: cfg.dataDir, logger: o.logger }));
   let launched: LaunchedTwin | undefined;
   try {
-    launched = o.external
+    launched = o.external || o.kis
       ? undefined
       : await launchTwin({
           sim: cfg.sim,
@@ -169,6 +172,15 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   }
   const twin = launched
     ? { endpoint: launched.endpoint, clock: launched.clock, day: launched.day, session: launched.session, dataFile: launched.dataFile as string | undefined, close: () => launched.close() }
+    : o.kis
+    ? {
+        endpoint: { restUrl: o.kis.restUrl, wsUrl: o.kis.wsUrl, account: o.kis.account, htsId: o.kis.htsId, day: o.kis.day, pid: process.pid },
+        clock: o.kis.clock,
+        day: o.kis.day,
+        session: o.kis.session,
+        dataFile: undefined as string | undefined,
+        close: async () => undefined,
+      }
     : {
         endpoint: o.external!.endpoint,
         clock: o.external!.clock,
@@ -184,10 +196,18 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     write(l);
   };
   const dataDir = cfg.dataDir;
-  const client = clientForTwin(twin.endpoint, { clock, logger: o.logger, dataDir });
+  const client = o.kis?.client ?? clientForTwin(o.external?.endpoint ?? launched!.endpoint, { clock, logger: o.logger, dataDir });
+  const venueEnv: 'sim' | 'paper' | 'real' = o.kis?.env ?? 'sim';
+  // Execution notices: H0STCNI9 on paper, H0STCNI0 on real accounts and on the twin (kis-protocol.md §5.6).
+  const noticeTr = venueEnv === 'paper' ? 'H0STCNI9' : 'H0STCNI0';
   const runDir = join(dataDir, 'run');
   mkdirSync(runDir, { recursive: true });
-  const store = new JsonFileExitIntentStore(join(runDir, `exit-intents-${twin.day}.json`));
+  const accountId =
+    o.ledgerAccountId ??
+    (o.kis ? `${o.kis.env}.${createHash('sha256').update(o.kis.account).digest('hex').slice(0, 12)}` : launched ? `sim.${twin.day}.r${randomBytes(3).toString('hex')}x` : `sim.${twin.day}.pid${o.external!.endpoint.pid}`);
+  // One intent file per ledger account and day: a fresh twin is a fresh account, and must not inherit
+  // the exits of an earlier run of the same day.
+  const store = new JsonFileExitIntentStore(join(runDir, `exit-intents-${accountId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${twin.day}.json`));
 
   const consoleChannel = new ConsoleNotifier({ write: (l) => line(l.replace(/^\S+ \S+ KST /, '')) });
   const notifier = new NotificationManager({
@@ -204,8 +224,6 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   const ledger = new Ledger(db, { rates, clock, accounts: [twin.endpoint.account] });
   // The twin's account is born with each twin: one ledger account per twin run (an external `hantu sim`
   // keeps its account for its lifetime: one per process).
-  const accountId =
-    o.ledgerAccountId ?? (launched ? `sim.${twin.day}.r${randomBytes(3).toString('hex')}x` : `sim.${twin.day}.pid${o.external!.endpoint.pid}`);
   const accountDigits = twin.endpoint.account.replace(/\D/g, '');
   const sync = new AccountSync({
     ledger,
@@ -374,7 +392,9 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     throw e;
   }
   async function beginDay(): Promise<void> {
-  line(`hantu run: ${twin.day} on the twin (synthetic-intraday replay of real daily bars), ${cfg.sim.speed}x, account ${twin.endpoint.account.replace(/^(\d{4})\d{4}/, '$1****')}`);
+  line(
+    `hantu run: ${twin.day} ${o.kis ? `on KIS ${o.kis.env} (${o.kis.restUrl})` : `on the twin (synthetic-intraday replay of real daily bars), ${cfg.sim.speed}x`}, account ${twin.endpoint.account.replace(/^(\d{4})\d{4}/, '$1****')}`,
+  );
   await client.requestQuote(o.holdings?.[0]?.code ?? launched?.market.instruments()[0]?.id ?? '005930'); // token
   line('access token issued');
   await monitor.start();
@@ -383,7 +403,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   line(`account sync (startup): ${balance.positions.length} holdings, cash ${balance.cash.settlementD2.toLocaleString('en-US')} won`);
   for (const p of balance.positions) line(`  holding ${p.instrumentId} ${p.name} ${p.quantity} @ ${Math.round(p.averagePrice).toLocaleString('en-US')}`);
   // Startup reconciliation of the ledger, before anything can trade (fail closed).
-  await ledger.accounts.register({ id: accountId, env: 'sim', accountNumber: twin.endpoint.account });
+  await ledger.accounts.register({ id: accountId, env: venueEnv, accountNumber: twin.endpoint.account });
   const startup = await sync.startup();
   line(`ledger ${db.location} · account ${accountId}`);
   line(`reconciliation (startup): ${startup.report?.summary ?? startup.error ?? startup.status}`);
@@ -392,7 +412,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     for (const d of startup.result?.differences ?? []) if (d.resolution === 'UNEXPLAINED') line(`  ${d.what} ${d.ref}: ${d.reason}`);
   }
   for (const p of balance.positions) ws.subscribe('H0STCNT0', p.instrumentId, 'HOLDING');
-  ws.subscribe('H0STCNI0', twin.endpoint.htsId, 'NOTICE');
+  ws.subscribe(noticeTr, twin.endpoint.htsId, 'NOTICE');
   for (const code of o.watchlist ?? []) ws.subscribe('H0STCNT0', code, 'WATCH');
   await ws.start();
   sync.start();
@@ -431,7 +451,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     monitor.stop();
     finished = {
       day: twin.day,
-      broker: `twin ${twin.endpoint.restUrl}`,
+      broker: o.kis ? `KIS ${o.kis.env} ${o.kis.restUrl}` : `twin ${twin.endpoint.restUrl}`,
       account: twin.endpoint.account.replace(/^(\d{4})\d{4}/, '$1****'),
       ...(twin.dataFile ? { dataFile: twin.dataFile } : {}),
       speed: cfg.sim.speed,
@@ -499,7 +519,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
               const b = await client.requestBalance();
               monitor.setPositions(b.positions);
               for (const p of b.positions) ws.subscribe('H0STCNT0', p.instrumentId, 'HOLDING');
-              ws.subscribe('H0STCNI0', twin.endpoint.htsId, 'NOTICE');
+              ws.subscribe(noticeTr, twin.endpoint.htsId, 'NOTICE');
               if (route.endsWith('restart')) await ws.restart();
               else await ws.start();
               line(`monitor ${route.endsWith('restart') ? 'restarted' : 'started'} by \`hantu monitor\``);
@@ -573,3 +593,51 @@ export function readRunControl(dataDir: string): { url: string; token: string; p
 
 export type { InstrumentId };
 export { formatNotification };
+
+/** A KIS account (paper or real) for `hantu run --paper | --live`. Times on the wall clock. */
+export interface KisSession {
+  readonly env: 'paper' | 'real';
+  readonly client: KisClient;
+  readonly restUrl: string;
+  readonly wsUrl: string;
+  /** `CANO-ACNT_PRDT_CD`. */
+  readonly account: string;
+  readonly htsId: string;
+  readonly clock: Clock;
+  /** Today's KST date and its KRX session. */
+  readonly day: KstDate;
+  readonly session: { open: number; closingAuctionStart: number; close: number };
+}
+
+/**
+ * Builds the KIS session of `hantu run --paper | --live` from KIS_* variables (or a `.env` file).
+ * Throws `ConfigError` listing every bad setting, and `InputError` when KIS_ENV does not match the
+ * flag or today is not a KRX trading day.
+ */
+export function kisSessionFromEnv(o: {
+  readonly mode: 'paper' | 'real';
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly envFile?: string | undefined;
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}): KisSession {
+  const { config, credentials } = loadKisFromEnv({ env: o.env, ...(o.envFile ? { envFile: o.envFile } : {}) });
+  if (config.env !== o.mode) throw new InputError(`KIS_ENV is ${config.env}, but the flag asks for ${o.mode}: set KIS_ENV=${o.mode} with that account's app key`);
+  if (!credentials.htsId) throw new InputError('KIS_HTS_ID is required: the execution-notice stream is keyed by your HTS login id');
+  const clock = o.clock ?? new SystemClock();
+  const day = kstDateOf(clock.now());
+  const s = new KrxCalendar().session(day);
+  if (!s) throw new InputError(`today (${day}) is not a KRX trading day: nothing to run (the twin replays any day: drop --${o.mode === 'paper' ? 'paper' : 'live'})`);
+  return {
+    env: o.mode,
+    client: new KisClient({ config, credentials, clock, logger: o.logger, dataDir: o.dataDir }),
+    restUrl: config.baseUrl,
+    wsUrl: config.wsUrl,
+    account: `${credentials.account.cano}-${credentials.account.productCode}`,
+    htsId: credentials.htsId,
+    clock,
+    day,
+    session: { open: s.open, closingAuctionStart: s.closingAuctionStart, close: s.close },
+  };
+}

@@ -59,6 +59,8 @@ export interface LaunchTwinOptions {
   /** WebSocket push interval in simulated ms (default 1,000). */
   readonly pumpIntervalMs?: number;
   readonly pingIntervalMs?: number;
+  /** Environment of the demo account (default 'real': real TR ids, 18/s; 'paper': V… TR ids, 1/s). */
+  readonly accountEnv?: 'real' | 'paper';
   /** WebSocket registrations per session (KIS: 41; more only for benchmarks). */
   readonly maxRegistrations?: number;
   /** Per-app-key REST limit of the demo account (default: KIS real, 18/s). */
@@ -115,7 +117,12 @@ export async function launchTwin(o: LaunchTwinOptions): Promise<LaunchedTwin> {
   const simAt = kstInstant(day, o.sim.at);
   const clock = o.clock ?? new ReplayClock(base, { simStart: simAt, speed: o.sim.speed });
   const holdings = typeof o.holdings === 'function' ? o.holdings(market) : (o.holdings ?? []);
-  const account = defaultSimAccount({ env: 'real', cash: o.sim.cash, holdings, ...(o.rateLimitPerSecond ? { rateLimitPerSecond: o.rateLimitPerSecond } : {}) });
+  // The twin meters requests in simulated time. On a replay faster than real time the client's evenly
+  // spaced requests arrive bunched (1 ms of wall latency is 0.39 s at 390x), so the KIS limit is
+  // enforced per wall second instead: per simulated second it is the limit times the speed.
+  const envLimit = (o.accountEnv ?? 'real') === 'paper' ? 1 : 18;
+  const rateLimitPerSecond = o.rateLimitPerSecond ?? (o.sim.speed > 1 ? Math.round(envLimit * o.sim.speed) : undefined);
+  const account = defaultSimAccount({ env: o.accountEnv ?? 'real', cash: o.sim.cash, holdings, ...(rateLimitPerSecond ? { rateLimitPerSecond } : {}) });
   const calendar = new KrxCalendar();
   const twin = await startKisTwin({
     market,

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestClock } from '../../src/core/clock.ts';
+import { SystemClock, TestClock } from '../../src/core/clock.ts';
 import { kstInstant } from '../../src/core/kst.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -15,6 +15,9 @@ import { startTradingDay, type RunningDay, type RunReport } from '../../src/node
 import { KisWsClient, type WsClientSignal } from '../../src/adapters/kis/ws/client.ts';
 import type { SimHoldingSpec } from '../../src/sim/account-spec.ts';
 import { clearSharedLimiters } from '../../src/adapters/kis/http/rate-limiter.ts';
+import { KisClient } from '../../src/adapters/kis/kis-client.ts';
+import { loadKisFromEnv } from '../../src/adapters/kis/common/credentials.ts';
+import { launchTwin } from '../../src/node/twin-node.ts';
 import { openDatabase, type Db } from '../../src/persistence/index.ts';
 
 const DAY = '2026-02-20';
@@ -174,5 +177,57 @@ describe('hantu run on the twin (real 2026-02-20 daily bars, synthetic-intraday 
     expect(c.day.ws.status().state).toBe('OPEN');
     const before = c.day.counters['ticks']!;
     await drive(c.clock, () => c.day.counters['ticks']! > before, 'first session still receives');
+  });
+});
+
+describe('hantu run --paper: the KIS paper path (V… TR ids, 1/s, H0STCNI9) against the twin\'s paper account', () => {
+  it('subscribes the paper notice TR and closes a stop-loss position with paper TR ids', async () => {
+    clearSharedLimiters();
+    const clock = new TestClock(kstInstant(DAY, '08:59:30'));
+    const dataDir = mkdtempSync(join(tmpdir(), 'hantu-e2e-paper-'));
+    const twin = await settle(
+      clock,
+      launchTwin({
+        sim: { day: DAY, at: '08:59', speed: 1, seed: 1, port: 0, cash: 100_000_000 },
+        fees: { commissionBps: 1.40527, sellTaxBps: 20 },
+        logger: silentLogger(),
+        clock,
+        accountEnv: 'paper',
+        holdings: [{ code: '009830', quantity: 20, avgPrice: 58_500 }],
+      }),
+      'twin',
+    );
+    const e = twin.endpoint;
+    const { config: kisConfig, credentials } = loadKisFromEnv({
+      env: { KIS_ENV: 'paper', KIS_BASE_URL: e.restUrl, KIS_WS_URL: e.wsUrl, KIS_APP_KEY: e.appKey, KIS_APP_SECRET: e.appSecret, KIS_ACCOUNT: e.account, KIS_HTS_ID: e.htsId },
+    });
+    const client = new KisClient({ config: kisConfig, credentials, clock, timeoutClock: new SystemClock(), logger: silentLogger(), dataDir });
+    const config = loadConfig({
+      env: {},
+      overrides: { dataDir, sim: { day: DAY, speed: 1 }, monitor: { default: { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 50 } } } },
+    });
+    const lines: string[] = [];
+    const day = await settle(
+      clock,
+      startTradingDay({
+        config,
+        logger: silentLogger(),
+        control: false,
+        write: (l) => lines.push(l),
+        kis: { env: 'paper', client, restUrl: e.restUrl, wsUrl: e.wsUrl, account: e.account, htsId: e.htsId, clock, day: DAY, session: twin.session },
+      }),
+      'start of the paper day',
+    );
+    running = { clock, day, lines };
+    inFlight = () => client.requestsInFlight;
+    expect(lines.find((l) => l.includes('subscribed:'))).toContain('H0STCNI9');
+    await drive(clock, () => has(lines, /ExitFilled .*009830/), 'paper stop-loss exit filled');
+    const trIds = new Set(twin.twin.rest.state.requests.map((r) => r.trId).filter(Boolean));
+    expect([...trIds].every((t) => !/^T/.test(t))).toBe(true); // no real-account TR id was sent
+    expect(trIds.has('VTTC0011U')).toBe(true); // the paper sell
+    const report = await settle(clock, day.stop(), 'end of the paper day');
+    running = undefined;
+    expect(soldQuantity(report)).toBe(20);
+    await twin.close();
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
-import { formatRunSummary, readRunControl, startTradingDay, writeRunReport } from '../../node/run-node.ts';
+import { existsSync } from 'node:fs';
+import { formatRunSummary, kisSessionFromEnv, readRunControl, startTradingDay, writeRunReport } from '../../node/run-node.ts';
 import { configFrom, loggerFor } from '../session.ts';
 
 interface RunFlags {
@@ -28,10 +29,8 @@ export function registerRun(program: Command): void {
     .option('--live', 'run against a REAL KIS account (needs --confirm-live too)')
     .option('--confirm-live', 'confirms that real orders may be sent')
     .action(async (f: RunFlags) => {
-      if (f.paper || f.live) {
-        if (f.live && !f.confirmLive) throw new InputError('--live sends REAL orders: add --confirm-live to proceed');
-        throw new InputError('running against KIS (--paper / --live) needs the KIS WebSocket credentials path, which is not wired into `hantu run` yet; use `hantu quote/balance/order` against KIS, or run on the twin');
-      }
+      if (f.paper && f.live) throw new InputError('give --paper or --live, not both');
+      if (f.live && !f.confirmLive) throw new InputError('--live sends REAL orders: add --confirm-live to proceed');
       const speed = f.speed === undefined ? 390 : Number(f.speed);
       if (!Number.isFinite(speed) || speed <= 0) throw new InputError(`--speed must be a positive number, was "${f.speed}"`);
       const watchlist = (f.watch ?? '').split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
@@ -43,7 +42,17 @@ export function registerRun(program: Command): void {
       const quiet = program.opts<{ logLevel?: string }>().logLevel === undefined && !process.env['LOG_LEVEL'] ? { logLevel: 'error' } : {};
       const config = configFrom(program, { sim, ...quiet });
       const logger = loggerFor(config);
-      const day = await startTradingDay({ config, logger, watchlist, databaseUrl: process.env['DATABASE_URL'] });
+      const kis =
+        f.paper || f.live
+          ? kisSessionFromEnv({
+              mode: f.live ? 'real' : 'paper',
+              env: process.env,
+              envFile: program.opts<{ envFile?: string }>().envFile ?? (existsSync('.env') ? '.env' : undefined),
+              dataDir: config.dataDir,
+              logger,
+            })
+          : undefined;
+      const day = await startTradingDay({ config, logger, watchlist, databaseUrl: process.env['DATABASE_URL'], ...(kis ? { kis } : {}) });
       const onSignal = (): void => void day.stop();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
