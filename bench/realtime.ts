@@ -111,6 +111,8 @@ async function runDay(o: {
       write: () => undefined,
       control: false,
       external: { endpoint: twin.endpoint, clock: clockOfTwin(twin.endpoint) },
+      // The ledger: PostgreSQL when DATABASE_URL is set, else PGlite in this process.
+      ...(process.env['DATABASE_URL'] ? { databaseUrl: process.env['DATABASE_URL'] } : {}),
       holdings: codes.slice(0, 1).map((code) => ({ code, quantity: 0, avgPrice: 0 })),
       ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}),
     });
@@ -153,6 +155,7 @@ export async function benchRealtime(): Promise<unknown> {
   }
   const latency = await runDay({ data: SHIPPED, holdings: 40, speed: 800, thresholdsPct: (i) => 0.4 + (i % 40) * 0.1 });
   return {
+    ledger: process.env['DATABASE_URL'] ? 'postgresql (DATABASE_URL)' : 'pglite in the daemon process',
     note: 'the daemon (this process) against hantu sim in a child process; KIS allows 41 registrations per session, the 100-symbol run raises it on both ends to size the data structures',
     tickToOrder40Symbols: latency,
     memory100Symbols: memory,
