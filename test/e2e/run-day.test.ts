@@ -4,6 +4,7 @@
  * test moves simulated time in steps and lets I/O run between them (no sleeps).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { drive, settle, simDriver } from '../support/sim-driver.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,39 +22,6 @@ import { launchTwin } from '../../src/node/twin-node.ts';
 import { openDatabase, type Db } from '../../src/persistence/index.ts';
 
 const DAY = '2026-02-20';
-
-async function turn(): Promise<void> {
-  await new Promise((r) => setImmediate(r));
-}
-
-/** Requests the daemon has on the wire (simulated time stands still while they are in flight). */
-let inFlight: () => number = () => 0;
-
-/**
- * Advances simulated time in `stepMs` steps until `done()` or `maxSimMs` elapsed. Before each step it
- * lets I/O run until the daemon's HTTP requests have completed (bounded), so a slow machine does not
- * turn a 2 ms round trip into minutes of simulated time.
- */
-async function drive(clock: TestClock, done: () => boolean, what: string, maxSimMs = 3_600_000, stepMs = 250): Promise<void> {
-  const limit = clock.now() + maxSimMs;
-  while (!done()) {
-    if (clock.now() >= limit) throw new Error(`not reached within ${maxSimMs / 1000} simulated s: ${what}`);
-    for (let i = 0; i < 4 || (inFlight() > 0 && i < 20_000); i++) await turn();
-    await clock.advanceAsync(stepMs);
-  }
-}
-
-/** Drives the clock until the promise settles and returns its value. */
-async function settle<T>(clock: TestClock, p: Promise<T>, what: string): Promise<T> {
-  let state: { ok: true; v: T } | { ok: false; e: unknown } | undefined;
-  p.then(
-    (v) => (state = { ok: true, v }),
-    (e: unknown) => (state = { ok: false, e }),
-  );
-  await drive(clock, () => state !== undefined, what, 600_000, 100);
-  if (!state!.ok) throw state!.e;
-  return state!.v;
-}
 
 interface Ctx {
   clock: TestClock;
@@ -76,7 +44,7 @@ afterAll(async () => {
 afterEach(async () => {
   if (running) await settle(running.clock, running.day.stop(), 'stop');
   running = undefined;
-  inFlight = () => 0;
+  simDriver.reset();
 });
 
 async function start(holdings: SimHoldingSpec[], monitor: unknown, at = '08:59:30'): Promise<Ctx> {
@@ -93,7 +61,7 @@ async function start(holdings: SimHoldingSpec[], monitor: unknown, at = '08:59:3
     'start of day',
   );
   running = { clock, day, lines };
-  inFlight = () => day.client.requestsInFlight;
+  simDriver.inFlight = () => day.client.requestsInFlight;
   return running;
 }
 
@@ -219,7 +187,7 @@ describe('hantu run --paper: the KIS paper path (V… TR ids, 1/s, H0STCNI9) aga
       'start of the paper day',
     );
     running = { clock, day, lines };
-    inFlight = () => client.requestsInFlight;
+    simDriver.inFlight = () => client.requestsInFlight;
     expect(lines.find((l) => l.includes('subscribed:'))).toContain('H0STCNI9');
     await drive(clock, () => has(lines, /ExitFilled .*009830/), 'paper stop-loss exit filled');
     const trIds = new Set(twin.twin.rest.state.requests.map((r) => r.trId).filter(Boolean));

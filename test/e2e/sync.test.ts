@@ -5,6 +5,7 @@
  * reason when nothing answers).
  */
 import { randomBytes } from 'node:crypto';
+import { drive, settle, simDriver } from '../support/sim-driver.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,31 +40,6 @@ async function findPostgres(): Promise<{ url: string } | { skip: string }> {
 }
 const postgres = await findPostgres();
 
-async function turn(): Promise<void> {
-  await new Promise((r) => setImmediate(r));
-}
-let inFlight: () => number = () => 0;
-/** Ledger work queued in the sync: given up to 200 turns per step (it may wait on the simulated clock itself, e.g. the rate limiter). */
-let busy: () => number = () => 0;
-async function drive(clock: TestClock, done: () => boolean, what: string, maxSimMs = 3_600_000, stepMs = 250): Promise<void> {
-  const limit = clock.now() + maxSimMs;
-  while (!done()) {
-    if (clock.now() >= limit) throw new Error(`not reached within ${maxSimMs / 1000} simulated s: ${what}`);
-    for (let i = 0; i < 4 || (inFlight() > 0 && i < 20_000) || (busy() > 0 && i < 200); i++) await turn();
-    await clock.advanceAsync(stepMs);
-  }
-}
-async function settle<T>(clock: TestClock, p: Promise<T>, what: string): Promise<T> {
-  let state: { ok: true; v: T } | { ok: false; e: unknown } | undefined;
-  p.then(
-    (v) => (state = { ok: true, v }),
-    (e: unknown) => (state = { ok: false, e }),
-  );
-  await drive(clock, () => state !== undefined, what, 600_000, 100);
-  if (!state!.ok) throw state!.e;
-  return state!.v;
-}
-
 interface Ctx {
   clock: TestClock;
   day: RunningDay;
@@ -73,8 +49,7 @@ let running: Ctx | undefined;
 afterEach(async () => {
   if (running) await settle(running.clock, running.day.stop(), 'stop');
   running = undefined;
-  inFlight = () => 0;
-  busy = () => 0;
+  simDriver.reset();
 });
 
 interface Engine {
@@ -133,8 +108,8 @@ async function start(engine: Engine, holdings: SimHoldingSpec[], monitor: unknow
     'start of day',
   );
   running = { clock, day, lines };
-  inFlight = () => day.client.requestsInFlight;
-  busy = () => day.sync.busy;
+  simDriver.inFlight = () => day.client.requestsInFlight;
+  simDriver.busy = () => day.sync.busy;
   return running;
 }
 
