@@ -35,7 +35,11 @@ export function registerRun(program: Command): void {
       if (!Number.isFinite(speed) || speed <= 0) throw new InputError(`--speed must be a positive number, was "${f.speed}"`);
       const watchlist = (f.watch ?? '').split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
       for (const c of watchlist) if (!/^[0-9A-Z]{6}$/.test(c)) throw new InputError(`--watch: "${c}" is not a 6-character code`);
-      const sim: Record<string, unknown> = { speed, at: f.at ?? '08:57' };
+      // Flags win over HANTU__SIM__* variables; the run's own defaults (390x, 08:57) apply only when
+      // neither is given, so a malformed variable is still reported by the config loader.
+      const sim: Record<string, unknown> = {};
+      if (f.speed !== undefined || process.env['HANTU__SIM__SPEED'] === undefined) sim['speed'] = speed;
+      if (f.at !== undefined || process.env['HANTU__SIM__AT'] === undefined) sim['at'] = f.at ?? '08:57';
       if (f.day) sim['day'] = f.day;
       if (f.data) sim['data'] = f.data;
       // The timeline is the console output; the log carries only errors unless asked for more.
