@@ -61,6 +61,13 @@ module.exports = {
       to: { path: '^src/(?!core/|model/|persistence/|sync/)' },
     },
     {
+      name: 'execution-sees-ports-only',
+      severity: 'error',
+      comment: 'The order executor works through its ports (venue, journal): no adapter, store, twin or composition root.',
+      from: { path: '^src/execution/', pathNot: notTest },
+      to: { path: '^src/(?!core/|model/|execution/)' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

@@ -54,6 +54,11 @@ export interface PositionMonitorOptions {
   readonly kindOf?: (id: InstrumentId) => InstrumentKind;
   /** Id generator for new intents (default `EX<yyyymmdd><hhmmss>-<code>-<SL|TP|TS>-<n>`). */
   readonly newClientOrderId?: (ctx: { readonly instrumentId: InstrumentId; readonly trigger: ExitTrigger; readonly now: UnixMillis }) => string;
+  /**
+   * Tag put before the sequence number of default ids (`…-SL-<tag><n>`), so ids stay unique in a ledger
+   * shared by several nodes or replays of the same day. Default none.
+   */
+  readonly idTag?: string;
 }
 
 /** A watched position as `status()` shows it. */
@@ -188,6 +193,7 @@ export class PositionMonitor {
   readonly #dailyBars: DailyBarSource | undefined;
   readonly #kindOf: (id: InstrumentId) => InstrumentKind;
   readonly #newId: (ctx: { instrumentId: InstrumentId; trigger: ExitTrigger; now: UnixMillis }) => string;
+  readonly #idTag: string;
 
   #positions = new Map<InstrumentId, PositionStatusReport>();
   readonly #watch = new Map<InstrumentId, Watch>();
@@ -227,6 +233,7 @@ export class PositionMonitor {
     this.#dailyBars = opts.dailyBars;
     this.#kindOf = opts.kindOf ?? (() => 'STOCK');
     this.#newId = opts.newClientOrderId ?? ((ctx) => this.#defaultId(ctx));
+    this.#idTag = opts.idTag ?? '';
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -1253,7 +1260,7 @@ export class PositionMonitor {
     let id: string;
     do {
       this.#seq += 1;
-      id = `EX${toYyyymmdd(kstDateOf(ctx.now))}${kstHhmmss(ctx.now)}-${ctx.instrumentId}-${TRIGGER_TAG[ctx.trigger]}-${this.#seq}`;
+      id = `EX${toYyyymmdd(kstDateOf(ctx.now))}${kstHhmmss(ctx.now)}-${ctx.instrumentId}-${TRIGGER_TAG[ctx.trigger]}-${this.#idTag}${this.#seq}`;
     } while (this.#intents.has(id));
     return id;
   }

@@ -30,6 +30,16 @@ import type { SimHoldingSpec } from '../sim/account-spec.ts';
 import { bps } from '../model/money.ts';
 import { Ledger, openDatabase, type Db } from '../persistence/index.ts';
 import { AccountSync, type SyncOutcome } from '../sync/account-sync.ts';
+import { riskConfigFromEnv } from '../risk/config.ts';
+import type { RiskEngine } from '../risk/risk-engine.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
+import { jobSpecsFromConfig, schedulerConfigFromEnv } from '../scheduler/config.ts';
+import { StrategyRunner } from '../strategy/runner.ts';
+import { formatRunReport, type RunReport as StrategyRunReport } from '../strategy/run-report.ts';
+import type { InstrumentKind } from '../model/instrument.ts';
+import { ledgerExecutor } from './execution-node.ts';
+import { createRiskEngine } from './halt-node.ts';
+import { bindNamedStrategy, codesOfConfig, costsOf, defaultStrategyConfig, fixedAssetSettings, JsonFileStrategyStateStore, JsonLinesRecorder, phaseSourceFor, riskCheckFor } from './strategy-node.ts';
 
 /**
  * `hantu run`: one trading day watched and traded end to end over the KIS wire protocol — token →
@@ -75,6 +85,17 @@ export interface RunOptions {
   /** Period of the full balance sync (simulated ms, default 60,000) and the post-fill check delay (default 3,000). */
   readonly syncPeriodicMs?: number;
   readonly postFillDelayMs?: number;
+  /**
+   * Let a built-in strategy trade during the day on the scheduler (`SCHEDULE_STRATEGY_CRON`, the session
+   * open/close hooks), through the order executor and the risk engine. Absent: the day only watches
+   * and exits (stop-loss / take-profit).
+   */
+  readonly trading?: { readonly strategy: string; readonly strategyConfig?: unknown };
+  /**
+   * Environment the risk limits (`MAX_*`, `SLIPPAGE_BPS`) and the schedule (`SCHEDULE_*_CRON`) are read
+   * from (default `process.env`).
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The hybrid sync's part of the run report. */
@@ -106,6 +127,19 @@ export interface RunReport {
   readonly timeline: readonly string[];
   /** The ledger and its reconciliations (absent when the ledger could not be opened). */
   readonly reconciliation?: RunReconciliation;
+  /** The strategy's scheduled runs (when the day traded a strategy). */
+  readonly trading?: RunTrading;
+}
+
+/** The strategy part of a run report. Won and shares. */
+export interface RunTrading {
+  readonly strategy: string;
+  /** Scheduled runs: when (epoch ms), orders sent, fills, denials, skips, errors. */
+  readonly runs: readonly { readonly at: number; readonly orders: number; readonly fills: number; readonly denials: number; readonly skips: number; readonly errors: number; readonly aborted?: string }[];
+  /** Job counters from the scheduler (started, succeeded, failed, skipped). */
+  readonly jobs: readonly { readonly name: string; readonly started: number; readonly succeeded: number; readonly failed: number; readonly skippedOverlap: number; readonly skippedMisfire: number }[];
+  /** Stale orders cancelled by the review job. */
+  readonly staleCancelled: number;
 }
 
 export interface RunningDay {
@@ -127,6 +161,10 @@ export interface RunningDay {
    * durable) and to the venue's acknowledgement (`toAck`).
    */
   readonly latencies: { readonly toSubmit: number[]; readonly toAck: number[] };
+  /** The scheduler of the day's jobs (present when `trading` is set). */
+  readonly scheduler?: Scheduler;
+  /** Reports of the strategy runs of the day, oldest first. */
+  readonly strategyRuns: readonly StrategyRunReport[];
   /** Ends the day now (summary, report, shutdown). */
   stop(): Promise<RunReport>;
 }
@@ -245,17 +283,57 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
 
   const lastTickWall = new Map<string, number>();
   const latencies = { toSubmit: [] as number[], toAck: [] as number[] };
+  const env = o.env ?? process.env;
+  // Every order of ours goes through the executor: journaled in the ledger (SUBMITTED) before the venue
+  // sees it, so a crash at any point leaves nothing the startup reconciliation cannot resolve.
+  const executor = ledgerExecutor({
+    venue: {
+      submitOrder: (req) => {
+        // The exit path's latency mark: the order leaves once the journal write has committed.
+        const tickAt = lastTickWall.get(req.instrumentId);
+        if (req.side === 'SELL' && tickAt !== undefined && exitInFlight.has(req.instrumentId)) latencies.toSubmit.push(performance.now() - tickAt);
+        return client.submitOrder(req);
+      },
+      modifyOrder: (ref, p) => client.modifyOrder(ref, p),
+      cancelOrder: (ref) => client.cancelOrder(ref),
+      requestOrders: (r) => client.requestOrders(r),
+      requestQuote: (id) => client.requestQuote(id),
+      requestOrderBook: (id) => client.requestOrderBook(id),
+    },
+    ledger,
+    accountId,
+    clock,
+    logger: o.logger,
+    config: { slippageBps: riskConfigFromEnv(env).slippageBps },
+  });
+  const exitInFlight = new Set<string>();
+  // The kill switch (`hantu halt`, `<dataDir>/trading-state.json`): HALTED stops exits too.
+  let riskEngine: RiskEngine | undefined;
   const orders: ExitOrderPort = {
     submitOrder: async (cmd) => {
       if (sync.state === 'HALTED') throw new TradingHaltedError('trading is HALTED by the startup reconciliation: no exit order is sent (see the reconciliation report)', { instrumentId: cmd.instrumentId });
+      if (riskEngine?.state === 'HALTED') throw new TradingHaltedError('trading is HALTED by the kill switch (`hantu resume` to resume): no exit order is sent', { instrumentId: cmd.instrumentId });
       counters['exitOrders']!++;
       const tickAt = lastTickWall.get(cmd.instrumentId);
-      if (tickAt !== undefined) latencies.toSubmit.push(performance.now() - tickAt);
-      const ack = await client.submitOrder({ instrumentId: cmd.instrumentId, side: 'SELL', orderType: cmd.orderType, quantity: cmd.quantity, price: cmd.price });
-      if (tickAt !== undefined) latencies.toAck.push(performance.now() - tickAt);
-      return ack;
+      exitInFlight.add(cmd.instrumentId);
+      try {
+        const placed = await executor.place({
+          clientOrderId: cmd.clientOrderId,
+          actor: 'monitor',
+          instrumentId: cmd.instrumentId,
+          side: 'SELL',
+          orderType: cmd.orderType,
+          quantity: cmd.quantity,
+          ...(cmd.price === undefined ? {} : { price: cmd.price }),
+          reason: `exit ${cmd.clientOrderId}`,
+        });
+        if (tickAt !== undefined) latencies.toAck.push(performance.now() - tickAt);
+        return placed.ack;
+      } finally {
+        exitInFlight.delete(cmd.instrumentId);
+      }
     },
-    cancelOrder: (cmd) => client.cancelOrder(cmd.ref),
+    cancelOrder: (cmd) => executor.cancel({ clientOrderId: cmd.clientOrderId, instrumentId: cmd.instrumentId, ref: cmd.ref, actor: 'monitor' }),
     requestOrderStatus: async (q) => (await client.requestOrders({ from: q.orderDate, to: q.orderDate })).find((r) => r.venueOrderId === q.venueOrderId),
     requestOrders: async (q) => {
       const day = kstDateOf(q.since);
@@ -271,7 +349,102 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     logger: o.logger,
     calendar,
     costRates: { commissionBps: cfg.fees.commissionBps, sellTaxBps: cfg.fees.sellTaxBps },
+    idTag: `${randomBytes(2).toString('hex')}.`,
   });
+
+  // --- trading: a strategy on the scheduler, through the executor and the risk engine ---
+  const strategyRuns: StrategyRunReport[] = [];
+  let staleCancelled = 0;
+  let scheduler: Scheduler | undefined;
+  if (o.trading) {
+    const costs = costsOf(cfg.fees);
+    const kinds = new Map<string, InstrumentKind>();
+    const raw = o.trading.strategyConfig ?? undefined;
+    let bound: ReturnType<typeof bindNamedStrategy> | undefined = raw === undefined ? undefined : bindNamedStrategy(o.trading.strategy, raw);
+    const strategyName = o.trading.strategy;
+    // Without a configuration the strategy's defaults are taken over the day's holdings and watchlist
+    // (bound at the first run, once the balance is known).
+    const strategyFor = async (): Promise<NonNullable<typeof bound>> => {
+      if (bound) return bound;
+      const b = await client.requestBalance();
+      const codes = [...new Set([...b.positions.map((p) => String(p.instrumentId)), ...(o.watchlist ?? [])])];
+      const defaults = defaultStrategyConfig(strategyName, codes, { cash: b.cash.settlementD2, sessions: 20 }) as Record<string, unknown>;
+      // A rebalance bigger than the risk engine's order-value cap is sliced over the day's runs.
+      if (strategyName === 'rebalance') defaults['maxTradeKrw'] = riskConfigFromEnv(env).maxOrderValueKrw;
+      bound = bindNamedStrategy(strategyName, defaults);
+      line(`strategy ${strategyName}: default configuration over ${codes.join(', ')}`);
+      return bound;
+    };
+    const settingsFor = {
+      async requestAssetSettings() {
+        const b = await client.requestBalance();
+        for (const p of b.positions) kinds.set(p.instrumentId, /ETF|ETN|KODEX|TIGER|KBSTAR|ARIRANG|HANARO|SOL |ACE /.test(p.name) ? 'ETF' : 'STOCK');
+        const st = await strategyFor();
+        const codes = new Set<string>([...codesOfConfig(raw ?? {}), ...st.instruments(b.positions).map(String), ...b.positions.map((p) => String(p.instrumentId)), ...(o.watchlist ?? [])]);
+        return fixedAssetSettings([...codes].map((code) => ({ code, kind: kinds.get(code) ?? 'STOCK' }))).requestAssetSettings();
+      },
+    };
+    const stateFile = join(runDir, `strategy-state-${accountId.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+    const txFile = join(runDir, `strategy-transactions-${accountId.replace(/[^A-Za-z0-9_.-]/g, '_')}.jsonl`);
+    const runStrategy = async (): Promise<void> => {
+      if (sync.state === 'HALTED') {
+        line('strategy run skipped: trading is HALTED by the startup reconciliation');
+        return;
+      }
+      const engine = (riskEngine ??= await createRiskEngine({ dataDir, clock, logger: o.logger, env }));
+      const runner = new StrategyRunner({
+        broker: client,
+        executor,
+        risk: riskCheckFor(engine, { costs, kindOf: (id) => kinds.get(id) ?? 'STOCK' }),
+        settings: settingsFor,
+        state: new JsonFileStrategyStateStore(stateFile),
+        recorder: new JsonLinesRecorder(txFile),
+        clock,
+        logger: o.logger,
+        calendar: phaseSourceFor(calendar),
+        costs,
+        strategies: [await strategyFor()],
+        config: { runnerId: 'daemon' },
+      });
+      const r = await runner.runOnce({ dryRun: false });
+      strategyRuns.push(r);
+      const sent = r.orders.filter((x) => x.status === 'SUBMITTED').length;
+      line(`strategy ${strategyName}: ${sent} order(s) sent, ${r.fills.length} fill report(s), ${r.denials.length} denied, ${r.skips.length} skipped${r.aborted ? `, ABORTED ${r.aborted.code}` : ''}`);
+      for (const d of r.denials) line(`  denied ${d.instrumentId} ${d.code}: ${d.detail}`);
+      if (r.errors.length > 0) o.logger.warn({ errors: r.errors }, 'strategy run errors');
+      o.logger.debug({ report: formatRunReport(r) }, 'strategy run');
+    };
+    const schedule = schedulerConfigFromEnv(env);
+    scheduler = new Scheduler({ clock, calendar, logger: o.logger, onEvent: (e) => o.logger.info({ event: e }, 'scheduler') });
+    for (const spec of jobSpecsFromConfig(schedule, {
+      balance: async () => syncAccount('scheduled'),
+      strategy: runStrategy,
+      priceUpdate: async () => {
+        // Holdings without a trade tick for 5 minutes get a REST quote (the monitor's last price).
+        const m = monitor.status();
+        const stale = m.positions.filter((p) => p.lastPrice === undefined || (m.lastTickAt !== undefined && clock.now() - m.lastTickAt > 300_000));
+        for (const p of stale.slice(0, 10)) {
+          const q = await client.requestQuote(p.instrumentId);
+          o.logger.debug({ instrumentId: p.instrumentId, last: q.last }, 'price update');
+        }
+      },
+    })) {
+      scheduler.add(spec);
+    }
+    scheduler.add({
+      name: 'stale-orders',
+      cron: '*/30 * * * *',
+      calendar: 'trading-days',
+      window: 'session',
+      run: async () => {
+        const r = await executor.reviewStale();
+        staleCancelled += r.cancelled.length;
+        if (r.cancelled.length > 0 || r.failed.length > 0) line(`stale-order review: ${r.cancelled.length} cancelled${r.failed.length ? `, ${r.failed.length} failed` : ''}`);
+      },
+    });
+    scheduler.onSessionOpen('session-open', async () => line('session open: jobs running'));
+    scheduler.onSessionClose('session-close', async () => line('session close'));
+  }
 
   // Account sync: the venue's holdings feed the monitor (startup, after fills, after reconnects).
   let syncTimer: TimerHandle | undefined;
@@ -370,7 +543,9 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
       if (r.status === 'MATCHED') line(`reconciliation (reconnect): ${r.report?.summary ?? 'MATCHED'}`);
     },
     isMarketHours: () => clock.now() >= session.open && clock.now() < session.close,
-    livenessTimeoutMs: o.livenessTimeoutMs ?? 60_000,
+    // On a replay a stall of the event loop (a ledger write in PGlite, a strategy run) is magnified by the
+    // speed: allow 1 s of wall time per unit of speed on top of the 60 s of silence KIS would get.
+    livenessTimeoutMs: o.livenessTimeoutMs ?? (o.kis ? 60_000 : 60_000 + 1_000 * cfg.sim.speed),
     ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}),
     // On a replay clock, wall-clock latency is magnified by the speed (5 ms at 390x = 2 s): the delay
     // thresholds allow for the push interval plus 20 ms of wall latency per unit of speed.
@@ -402,6 +577,9 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   monitor.setPositions(balance.positions);
   line(`account sync (startup): ${balance.positions.length} holdings, cash ${balance.cash.settlementD2.toLocaleString('en-US')} won`);
   for (const p of balance.positions) line(`  holding ${p.instrumentId} ${p.name} ${p.quantity} @ ${Math.round(p.averagePrice).toLocaleString('en-US')}`);
+  // The kill switch's state (`hantu halt` / `hantu resume`): read at the start; HALTED stops every order.
+  riskEngine ??= await createRiskEngine({ dataDir, clock, logger: o.logger, env });
+  if (riskEngine.state !== 'ACTIVE') line(`trading state ${riskEngine.state} (kill switch, \`hantu resume\` to lift)`);
   // Startup reconciliation of the ledger, before anything can trade (fail closed).
   await ledger.accounts.register({ id: accountId, env: venueEnv, accountNumber: twin.endpoint.account });
   const startup = await sync.startup();
@@ -416,6 +594,11 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   for (const code of o.watchlist ?? []) ws.subscribe('H0STCNT0', code, 'WATCH');
   await ws.start();
   sync.start();
+  if (scheduler) {
+    scheduler.start();
+    const next = scheduler.nextRuns().filter((j) => j.nextRunAt !== undefined).map((j) => `${j.name} ${hms(j.nextRunAt as number)}`);
+    line(`strategy ${o.trading?.strategy} on the scheduler; next: ${next.join(', ')}`);
+  }
   const active = ws.status().subscriptions.filter((s) => s.state === 'ACTIVE');
   line(`subscribed: ${active.map((s) => `${s.trId}:${s.trId.startsWith('H0STCNI') ? '(hts id)' : s.trKey}`).join(', ')}`);
   }
@@ -431,6 +614,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     if (finished) return finished;
     closeTimer.cancel();
     syncTimer?.cancel();
+    if (scheduler) await scheduler.stop();
     line('session closed: unsubscribing');
     ws.unsubscribeAll();
     await ws.close();
@@ -470,6 +654,24 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
         final: brief(finalSync),
         counters: { ...sync.counters },
       },
+      ...(o.trading
+        ? {
+            trading: {
+              strategy: o.trading.strategy,
+              runs: strategyRuns.map((r) => ({
+                at: r.startedAt,
+                orders: r.orders.filter((x) => x.status === 'SUBMITTED').length,
+                fills: r.fills.length,
+                denials: r.denials.length,
+                skips: r.skips.length,
+                errors: r.errors.length,
+                ...(r.aborted ? { aborted: r.aborted.code } : {}),
+              })),
+              jobs: (scheduler?.stats() ?? []).map((j) => ({ name: j.name, started: j.started, succeeded: j.succeeded, failed: j.failed, skippedOverlap: j.skippedOverlap, skippedMisfire: j.skippedMisfire })),
+              staleCancelled,
+            },
+          }
+        : {}),
     };
     if (ownDb) await db.close().catch((e: unknown) => line(`ledger close failed: ${(e as Error).message}`));
     if (control) await new Promise<void>((r) => control!.close(() => r()));
@@ -541,7 +743,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     renameSync(tmp, runFile);
   }
 
-  return { done, ...(launched ? { twin: launched } : {}), client, ws, monitor, ledger, sync, clock, ...(controlUrl ? { controlUrl } : {}), counters, latencies, stop };
+  return { done, ...(launched ? { twin: launched } : {}), client, ws, monitor, ledger, sync, clock, ...(controlUrl ? { controlUrl } : {}), counters, latencies, ...(scheduler ? { scheduler } : {}), strategyRuns, stop };
 }
 
 function brief(o: SyncOutcome | undefined): { status: string; summary: string; reportId?: number } {
@@ -577,6 +779,11 @@ export function formatRunSummary(r: RunReport): string {
     lines.push(`ledger ${x.ledger} · account ${x.accountId} · trading ${x.state}`);
     lines.push(`reconciliation: startup ${x.startup.status}${x.final ? ` · close ${x.final.status}` : ''} · syncs ${x.counters['syncs']} · corrected ${x.counters['corrected']} · diverged ${x.counters['diverged']} · failed ${x.counters['failed']} · fills from notices ${x.counters['fillsApplied']} · from REST ${x.counters['restFills']} · duplicates ${x.counters['duplicates']}`);
     if (x.final) lines.push(`  close: ${x.final.summary}`);
+  }
+  if (r.trading) {
+    const t = r.trading;
+    const sum = (k: 'orders' | 'fills' | 'denials') => t.runs.reduce((a, x) => a + x[k], 0);
+    lines.push(`strategy ${t.strategy}: ${t.runs.length} scheduled runs · orders ${sum('orders')} · fill reports ${sum('fills')} · denials ${sum('denials')} · stale orders cancelled ${t.staleCancelled}`);
   }
   if (r.finalBalance) lines.push(`cash after the day (D+2): ${r.finalBalance.cash.settlementD2.toLocaleString('en-US')} won · total ${r.finalBalance.cash.totalValue.toLocaleString('en-US')} won`);
   return lines.join('\n');

@@ -171,6 +171,53 @@ export interface FillRecord {
   readonly ts: UnixMillis;
 }
 
+/** An order for the executor (`src/execution`): the runner's decision plus who placed it and why. */
+export interface ExecutionOrderRequest extends SubmitOrderRequest {
+  readonly clientOrderId: string;
+  /** For the audit log: `strategy:<id>`. */
+  readonly actor: string;
+  readonly strategyId?: string;
+  /** Price (won) the slippage cap of re-prices is measured from (the quote's last trade). */
+  readonly reference?: number;
+  readonly reason: string;
+}
+
+/** An order the executor placed (journaled, then acknowledged by the venue). */
+export interface PlacedOrderHandle {
+  readonly request: ExecutionOrderRequest;
+  readonly ack: OrderAck;
+  /** Epoch ms. */
+  readonly placedAt: number;
+}
+
+/** Where an order stands after the executor worked it (timeouts, re-prices). Won and shares. */
+export interface ExecutionOutcome {
+  readonly clientOrderId: string;
+  readonly status: 'FILLED' | 'PARTIALLY_FILLED' | 'WORKING' | 'CANCELED';
+  /** Over every venue number of the order. */
+  readonly filledQuantity: number;
+  readonly filledValue: number;
+  /** On the latest venue number only (after re-prices, the last modify's). */
+  readonly latestFilledQuantity: number;
+  readonly latestFilledValue: number;
+  readonly reprices: number;
+  readonly venueOrderId: string;
+  readonly branch: string;
+  readonly price?: number;
+  readonly note?: string;
+}
+
+/**
+ * The order executor as the runner uses it (optional: without it the runner submits through
+ * `BrokerPort.submitOrder` and confirms fills by polling). `place` journals the order in the ledger
+ * before sending it and throws like `submitOrder`; `work` watches a batch, re-pricing LIMIT orders
+ * that time out within the slippage cap, and never throws.
+ */
+export interface OrderExecutionPort {
+  place(req: ExecutionOrderRequest): Promise<PlacedOrderHandle>;
+  work(placed: readonly PlacedOrderHandle[]): Promise<readonly ExecutionOutcome[]>;
+}
+
 /** Records the runner's orders and fills (the ledger; never called in a dry run). */
 export interface TransactionRecorder {
   recordOrder(record: OrderRecord): Promise<void>;

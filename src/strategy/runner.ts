@@ -29,7 +29,7 @@
  * if the sells filled at their limit prices.
  */
 import { z } from 'zod';
-import type { UnixMillis } from '../core/brand.ts';
+import { unixMillis, type UnixMillis } from '../core/brand.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError, ConfigError, type Disposition } from '../core/errors.ts';
 import { addDays, kstDateOf, type KstDate } from '../core/kst.ts';
@@ -38,15 +38,17 @@ import type { MinuteBar } from '../data/bars.ts';
 import type { MarketPhase } from '../model/calendar.ts';
 import { tradeCosts, type TradeCostRates } from '../model/fees.ts';
 import { instrumentId, type InstrumentId } from '../model/instrument.ts';
-import { krw } from '../model/money.ts';
+import { krw, quantity } from '../model/money.ts';
 import type { AccountBalanceReport, OrderStatusReport, PositionStatusReport, QuoteReport } from '../model/reports.ts';
 import { isOnTick } from '../model/tick.ts';
 import type {
   AssetSettingsProvider,
   BrokerPort,
   MinuteBarSource,
+  OrderExecutionPort,
   OrderIntent,
   PhaseSource,
+  PlacedOrderHandle,
   RiskCheck,
   RiskResult,
   StrategyStateStore,
@@ -100,11 +102,21 @@ export interface StrategyRunnerDeps {
   readonly calendar: PhaseSource;
   /** Needed only by strategies with `needsMinuteBars`. */
   readonly minuteBars?: MinuteBarSource;
+  /**
+   * The order executor (journal-first submits, timeouts and re-prices). Without it orders go through
+   * `broker.submitOrder` and fills are confirmed by polling.
+   */
+  readonly executor?: OrderExecutionPort;
   /** Commission and sell-tax rates (bps) from the configuration. */
   readonly costs: TradeCostRates;
   readonly strategies: readonly BoundStrategy[];
   /** Raw runner configuration (parsed with `StrategyRunnerConfigSchema`). */
   readonly config?: unknown;
+  /**
+   * Tag of this runner instance in run ids and client order ids (default: 4 random hex digits), so
+   * ids stay unique in a ledger shared by several nodes or replays of the same day.
+   */
+  readonly instanceTag?: string;
 }
 
 const TrackedOrderSchema = z.strictObject({
@@ -124,6 +136,9 @@ const TrackedOrderSchema = z.strictObject({
   branch: z.string().optional(),
   filledQuantity: z.number().int().min(0),
   filledValue: z.number().min(0),
+  /** Shares and value (won) filled on earlier venue numbers of the order (before re-prices by the executor). */
+  priorFilledQuantity: z.number().int().min(0).optional(),
+  priorFilledValue: z.number().min(0).optional(),
 });
 type TrackedOrder = z.infer<typeof TrackedOrderSchema>;
 const TrackedOrdersSchema = z.array(TrackedOrderSchema);
@@ -137,6 +152,8 @@ interface Pending {
   outcome: DecisionOutcome;
   clientOrderId?: string;
   tracked?: TrackedOrder;
+  /** The executor's handle (when the runner has an executor). */
+  placed?: PlacedOrderHandle;
   filledQuantity: number;
   filledValue: number;
 }
@@ -196,9 +213,11 @@ export class StrategyRunner {
   readonly config: StrategyRunnerConfig;
   private readonly deps: StrategyRunnerDeps;
   private runSeq = 0;
+  private readonly instanceTag: string;
 
   /** @throws ConfigError for an invalid runner config or two strategies with the same id */
   constructor(deps: StrategyRunnerDeps) {
+    this.instanceTag = deps.instanceTag ?? Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
     const parsed = StrategyRunnerConfigSchema.safeParse(deps.config ?? {});
     if (!parsed.success) {
       throw new ConfigError(parsed.error.issues.map((i) => ({ path: ['runner', ...i.path.map(String)].join('.'), message: i.message })));
@@ -228,7 +247,7 @@ export class StrategyRunner {
    */
   async runOnce(opts: { dryRun: boolean }): Promise<RunReport> {
     const now = this.deps.clock.now();
-    const run = new Run(this, this.deps, now, opts.dryRun, `${this.config.runnerId}-${now}-${++this.runSeq}`);
+    const run = new Run(this, this.deps, now, opts.dryRun, `${this.config.runnerId}-${now}-${this.instanceTag}${++this.runSeq}`);
     try {
       await run.execute();
     } catch (e) {
@@ -486,7 +505,11 @@ class Run {
   }
 
   /** Records the fills of `status` not yet recorded for `t`; returns the updated order. */
-  private async recordFills(t: TrackedOrder, status: OrderStatusReport): Promise<TrackedOrder> {
+  private async recordFills(t: TrackedOrder, reported: OrderStatusReport): Promise<TrackedOrder> {
+    // After a re-price by the executor, the venue's report of the latest number misses the fills of
+    // the earlier numbers (`priorFilled*`, set once the executor's batch is recorded).
+    const prior = t.priorFilledQuantity ?? 0;
+    const status = prior > 0 ? { ...reported, filledQuantity: quantity(reported.filledQuantity + prior), filledValue: krw(reported.filledValue + (t.priorFilledValue ?? 0)) } : reported;
     if (status.filledQuantity <= t.filledQuantity) return t;
     const qty = status.filledQuantity - t.filledQuantity;
     const value = status.filledValue - t.filledValue;
@@ -801,14 +824,19 @@ class Run {
     }
     p.tracked = tracked;
     try {
-      const ack = await this.deps.broker.submitOrder({
+      const req = {
         instrumentId: d.instrumentId,
         side: d.side,
         orderType: d.orderType,
         quantity: d.quantity,
         ...(d.limitPrice === undefined ? {} : { price: d.limitPrice }),
         instrumentKind: settings.kind,
-      });
+      };
+      let ack;
+      if (this.deps.executor) {
+        p.placed = await this.deps.executor.place({ ...req, clientOrderId, actor: `strategy:${p.strategy.id}`, strategyId: p.strategy.id, reference: quote.last, reason: d.reason });
+        ack = p.placed.ack;
+      } else ack = await this.deps.broker.submitOrder(req);
       tracked.status = 'WORKING';
       tracked.venueOrderId = ack.venueOrderId;
       tracked.branch = ack.branch;
@@ -897,6 +925,7 @@ class Run {
 
   /** Polls the venue for the orders placed in `batch` until each is finished or the attempts run out. */
   private async confirmFills(batch: readonly Pending[]): Promise<void> {
+    if (this.deps.executor) return this.executeBatch(this.deps.executor, batch);
     const waiting = batch.filter((p) => p.outcome === 'WORKING' && p.tracked?.venueOrderId !== undefined);
     for (let attempt = 0; attempt < this.cfg.fillPollAttempts && waiting.length > 0; attempt++) {
       if (attempt > 0) await this.deps.clock.sleep(this.cfg.fillPollIntervalMs);
@@ -931,6 +960,67 @@ class Run {
     }
     if (this.cfg.fillPollAttempts > 0 && waiting.length > 0) {
       this.line(`${waiting.length} order(s) still working after ${this.cfg.fillPollAttempts} status queries; a later run settles them (and cancels them once stale)`);
+    }
+  }
+
+  /**
+   * The executor's variant of fill confirmation: it watches the batch (one order query per poll),
+   * re-pricing LIMIT orders that time out within the slippage cap; the outcome and fills are then
+   * recorded as by the polling variant.
+   */
+  private async executeBatch(executor: OrderExecutionPort, batch: readonly Pending[]): Promise<void> {
+    const working = batch.filter((p) => p.outcome === 'WORKING' && p.placed !== undefined && p.tracked !== undefined);
+    if (working.length > 0) {
+      const results = await executor.work(working.map((p) => p.placed as PlacedOrderHandle));
+      for (const p of working) {
+        const r = results.find((x) => x.clientOrderId === p.clientOrderId);
+        const t = p.tracked as TrackedOrder;
+        if (r === undefined) continue;
+        if (r.reprices > 0) this.line(`[${p.strategy.id}] ${t.clientOrderId} re-priced ${r.reprices}× to ${fmt(r.price ?? 0)} (venue order ${r.venueOrderId})`);
+        if (r.note) this.line(`[${p.strategy.id}] ${t.clientOrderId}: ${r.note}`);
+        t.venueOrderId = r.venueOrderId;
+        t.branch = r.branch;
+        const status: OrderStatusReport = {
+          venueOrderId: r.venueOrderId,
+          branch: r.branch,
+          originalVenueOrderId: '',
+          instrumentId: instrumentId(t.instrumentId),
+          name: '',
+          side: t.side,
+          orderType: t.orderType,
+          orderTypeCode: '',
+          quantity: quantity(t.quantity),
+          price: r.price ?? 0,
+          filledQuantity: quantity(r.filledQuantity),
+          filledValue: krw(r.filledValue),
+          averageFillPrice: r.filledQuantity > 0 ? Math.round(r.filledValue / r.filledQuantity) : 0,
+          remainingQuantity: quantity(r.status === 'CANCELED' || r.status === 'FILLED' ? 0 : t.quantity - r.filledQuantity),
+          rejectedQuantity: quantity(0),
+          canceled: r.status === 'CANCELED' || (r.status === 'PARTIALLY_FILLED' && r.note === 'the venue no longer works the remainder'),
+          isModifyOrCancel: false,
+          orderDate: this.today,
+          tsEvent: unixMillis(this.deps.clock.now()),
+          venue: 'KRX',
+        };
+        Object.assign(t, await this.recordFills(t, status));
+        if (r.filledQuantity - r.latestFilledQuantity > 0) {
+          t.priorFilledQuantity = r.filledQuantity - r.latestFilledQuantity;
+          t.priorFilledValue = r.filledValue - r.latestFilledValue;
+        }
+        p.filledQuantity = t.filledQuantity;
+        p.filledValue = t.filledValue;
+        if (r.status === 'FILLED' || r.status === 'CANCELED' || status.canceled) {
+          this.tracked = this.tracked.filter((x) => x !== t);
+          p.outcome = t.filledQuantity >= t.quantity ? 'FILLED' : t.filledQuantity > 0 ? 'PARTIALLY_FILLED' : 'CANCELED';
+        } else if (t.filledQuantity > 0) p.outcome = 'PARTIALLY_FILLED';
+      }
+      const left = working.filter((p) => p.outcome === 'WORKING' || p.outcome === 'PARTIALLY_FILLED').filter((p) => this.tracked.includes(p.tracked as TrackedOrder));
+      if (left.length > 0) this.line(`${left.length} order(s) still working after the executor's time-outs and re-prices; a later run settles them (and cancels them once stale)`);
+    }
+    for (const p of batch) {
+      if (p.decision.side !== 'SELL' || p.filledQuantity <= 0) continue;
+      const c = tradeCosts(krw(Math.round(p.filledValue)), 'SELL', this.deps.costs);
+      this.confirmedSellProceeds += Math.round(p.filledValue) - c.commission - c.tax;
     }
   }
 

@@ -8,7 +8,7 @@ import type { InstrumentId } from '../model/instrument.ts';
 import { instrumentId as toInstrumentId } from '../model/instrument.ts';
 import type { ExecutionNotice } from '../model/market-data.ts';
 import { krw, notional, price as toPrice, quantity as toQuantity } from '../model/money.ts';
-import type { CostRates, Ledger, ReconciliationKind, ReconciliationStatus, StoredReconciliationReport } from '../persistence/index.ts';
+import type { CostRates, Ledger, ReconciliationKind, ReconciliationStatus, StoredOrder, StoredReconciliationReport } from '../persistence/index.ts';
 import type { SyncAlert, VenueAccountPort } from './ports.ts';
 import { reconcile, type Correction, type LedgerView, type ReconcileResult, type VenueSnapshot } from './reconciler.ts';
 
@@ -233,30 +233,72 @@ export class AccountSync {
     const day = kstDateOf(n.tsEvent);
     const now = unixMillis(this.o.clock.now());
     const id = n.action === 'NEW' ? n.venueOrderId : n.originalVenueOrderId;
-    const found = await ledger.orders.findByVenueOrderId(accountId, id, { tradeDate: day });
+    const found = (await ledger.orders.findByVenueOrderId(accountId, id, { tradeDate: day })) ?? (n.action === 'NEW' ? await this.inFlightMatch(n, day) : undefined);
     if (!found) return 'IGNORED';
     const o = found.order;
     const base = { clientOrderId: o.clientOrderId, instrumentId: o.instrumentId, tsEvent: n.tsEvent, tsInit: now };
+    // Each event is applied under the order's row lock only if the order still waits for it: the order
+    // executor records the same answers from the REST acknowledgement, whichever comes first wins.
+    const applied = async (event: Parameters<typeof ledger.orders.applyEventWhen>[0], when: (x: typeof o) => boolean): Promise<NoticeOutcome> => {
+      const after = await ledger.orders.applyEventWhen(event, when);
+      return after.order.events.length > o.events.length || after.order.status !== o.status ? 'ORDER_UPDATED' : 'IGNORED';
+    };
     if (n.rejected) {
       if (n.action === 'NEW' && o.status === 'SUBMITTED') {
-        await ledger.orders.applyEvent({ ...base, type: 'OrderRejected', reason: 'refused by the venue (notice)', messageCode: 'NOTICE_RFUS' });
-        return 'ORDER_UPDATED';
+        return applied({ ...base, type: 'OrderRejected', reason: 'refused by the venue (notice)', messageCode: 'NOTICE_RFUS' }, (x) => x.status === 'SUBMITTED');
       }
       if (n.action === 'CANCEL' && o.status === 'PENDING_CANCEL') {
-        await ledger.orders.applyEvent({ ...base, type: 'OrderCancelRejected', reason: 'cancel refused by the venue (notice)', messageCode: 'NOTICE_RFUS' });
-        return 'ORDER_UPDATED';
+        return applied({ ...base, type: 'OrderCancelRejected', reason: 'cancel refused by the venue (notice)', messageCode: 'NOTICE_RFUS' }, (x) => x.status === 'PENDING_CANCEL');
+      }
+      if (n.action === 'MODIFY' && o.status === 'PENDING_UPDATE') {
+        return applied({ ...base, type: 'OrderModifyRejected', reason: 'modify refused by the venue (notice)', messageCode: 'NOTICE_RFUS' }, (x) => x.status === 'PENDING_UPDATE');
       }
       return 'IGNORED';
     }
     if (n.action === 'NEW' && o.status === 'SUBMITTED') {
-      await ledger.orders.applyEvent({ ...base, type: 'OrderAccepted', venueOrderId: n.venueOrderId, branch: n.branch });
-      return 'ORDER_UPDATED';
+      return applied({ ...base, type: 'OrderAccepted', venueOrderId: n.venueOrderId, branch: n.branch }, (x) => x.status === 'SUBMITTED' && x.venueOrderId === undefined);
+    }
+    if (n.action === 'MODIFY' && ['ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_UPDATE'].includes(o.status) && !o.venueOrderIds.includes(n.venueOrderId)) {
+      // KIS books a modify as a new order number; fills of the remainder carry it. Link it before they come.
+      // Our own modifies move the whole remainder (the total stays); one made elsewhere (HTS/MTS) sets
+      // the remainder to the notice's quantity.
+      const total = o.status === 'PENDING_UPDATE' ? o.quantity : o.filledQty + n.quantity;
+      return applied(
+        {
+          ...base,
+          type: 'OrderUpdated',
+          venueOrderId: n.venueOrderId,
+          branch: n.branch,
+          quantity: toQuantity(Math.max(total, o.filledQty)),
+          ...(o.orderType === 'LIMIT' && n.price > 0 ? { price: toPrice(n.price) } : {}),
+        },
+        (x) => !x.venueOrderIds.includes(n.venueOrderId) && ['ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_UPDATE'].includes(x.status),
+      );
     }
     if (n.action === 'CANCEL' && ['ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'PENDING_UPDATE'].includes(o.status)) {
-      await ledger.orders.applyEvent({ ...base, type: 'OrderCanceled' });
-      return 'ORDER_UPDATED';
+      return applied({ ...base, type: 'OrderCanceled' }, (x) => ['ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'PENDING_UPDATE'].includes(x.status));
     }
     return 'IGNORED';
+  }
+
+  /**
+   * The acceptance notice of a new order that our ledger holds as SUBMITTED without a venue number yet
+   * (the notice overtook the REST acknowledgement): the one in-flight order of ours with the notice's
+   * instrument, side, quantity and price created that KST day. Two or more candidates: none is chosen
+   * (the acknowledgement or the reconciliation links them).
+   */
+  private async inFlightMatch(n: ExecutionNotice, day: KstDate): Promise<StoredOrder | undefined> {
+    const inflight = await this.o.ledger.orders.findByStatus(['SUBMITTED'], this.o.accountId);
+    const candidates = inflight.filter(
+      (s) =>
+        s.order.venueOrderId === undefined &&
+        kstDateOf(s.createdAt) === day &&
+        s.order.instrumentId === n.instrumentId &&
+        s.order.side === n.side &&
+        s.order.quantity === n.quantity &&
+        (s.order.orderType === 'MARKET' || s.order.price === n.price),
+    );
+    return candidates.length === 1 ? candidates[0] : undefined;
   }
 
   // ----------------------------------------------------------------------------------------------

@@ -624,6 +624,11 @@ for (const engine of ENGINES) {
           'DB_CONSTRAINT',
         );
         await expectCode(db.query(`INSERT INTO accounts (id, env, masked_account, created_at) VALUES ('raw', 'real', '73125846-01', now())`), 'DB_CONSTRAINT');
+        // ...but not an id that only contains 8 digits, a dash and 2 digits inside a longer run of digits
+        // (the monitor's exit ids: a time stamp, a dash, an instrument code)
+        const exitId = 'EX20260220091023-032820-TP-1a2b.1';
+        const exit = await audit.append({ actor: 'monitor', action: 'order.submit', target: exitId, result: 'OK', detail: { clientOrderId: exitId, venueOrderId: '0000000001' } });
+        expect(exit.target).toBe(exitId);
 
         const listed = await audit.list({ action: 'kill-switch.engage' });
         expect(listed.map((e) => e.id)).toContain(entry.id);

@@ -3,7 +3,7 @@ import { SystemClock, type Clock } from '../../core/clock.ts';
 import { InvariantError } from '../../core/errors.ts';
 import type { KstDate } from '../../core/kst.ts';
 import { price as toPrice, quantity as toQuantity, type Price, type Quantity } from '../../model/money.ts';
-import type { ClientOrderId, OrderEvent, OrderFilled, OrderInitialized, VenueOrderId } from '../../model/order-events.ts';
+import type { ClientOrderId, OrderEvent, OrderFilled, OrderInitialized, OrderSubmitted, VenueOrderId } from '../../model/order-events.ts';
 import { TERMINAL_ORDER_STATUSES, type OrderStatus } from '../../model/order-types.ts';
 import { applyOrderEvent, createOrder, replayOrder, type Order } from '../../model/order.ts';
 import { int, json, jsonParam, millis, optInt, optMillis, optStr, str, tsParam, type DbRow } from '../codec.ts';
@@ -143,7 +143,7 @@ async function loadOrders(db: Db, where: string, params: readonly SqlParam[]): P
  * overfill throws its `InvariantError` before anything is written.
  * Internal to the persistence layer: fills enter only through the `Ledger`.
  */
-export async function appendOrderEvent(db: Db, event: OrderEvent, now: UnixMillis): Promise<StoredOrder> {
+export async function appendOrderEvent(db: Db, event: OrderEvent, now: UnixMillis, when?: (order: Order) => boolean): Promise<StoredOrder> {
   return db.transaction(async (tx) => {
     const id = event.clientOrderId;
     // NO KEY UPDATE: does not conflict with the KEY SHARE locks that inserts of fills / events
@@ -152,6 +152,7 @@ export async function appendOrderEvent(db: Db, event: OrderEvent, now: UnixMilli
     if (row === undefined) throw new InvariantError('ORDER_UNKNOWN', `no stored order with clientOrderId=${id}`, { clientOrderId: id, eventType: event.type });
     const events = (await tx.query('SELECT payload FROM order_events WHERE client_order_id = $1 ORDER BY seq', [id])).map((r) => json<OrderEvent>(r, 'payload'));
     const before = toStored(row, events);
+    if (when !== undefined && !when(before.order)) return before;
     const after = applyOrderEvent(before.order, event);
     await tx.query(`INSERT INTO order_events (client_order_id, type, payload, ts_event, ts_init) VALUES ($1, $2, $3::jsonb, $4, $5)`, [
       id,
@@ -184,12 +185,14 @@ export class OrderRepository {
   /**
    * Persists a new order in INITIALIZED with its OrderInitialized event, in one transaction. Call it
    * before the order is submitted: after a crash, every order that may have reached the venue is here.
+   * With `submitted`, the OrderSubmitted event is written in the same transaction (the order is stored
+   * SUBMITTED: one commit on the path to the venue instead of two).
    * @param args.reason why the order was created (kept with the intent)
    * @throws InvariantError(ORDER_INVALID) from `createOrder`
    * @throws PersistenceError(DB_CONSTRAINT) when the client order id exists or the account is unknown
    */
-  async insertIntent(args: { accountId: string; init: OrderInitialized; reason?: string | undefined }): Promise<StoredOrder> {
-    const order = createOrder(args.init);
+  async insertIntent(args: { accountId: string; init: OrderInitialized; reason?: string | undefined; submitted?: OrderSubmitted }): Promise<StoredOrder> {
+    const order = args.submitted === undefined ? createOrder(args.init) : applyOrderEvent(createOrder(args.init), args.submitted);
     return this.db.transaction(async (tx) => {
       const now = tsParam(this.clock.now());
       const rows = await tx.query(
@@ -220,6 +223,15 @@ export class OrderRepository {
         tsParam(args.init.tsEvent),
         tsParam(args.init.tsInit),
       ]);
+      if (args.submitted !== undefined) {
+        await tx.query(`INSERT INTO order_events (client_order_id, type, payload, ts_event, ts_init) VALUES ($1, $2, $3::jsonb, $4, $5)`, [
+          order.clientOrderId,
+          args.submitted.type,
+          jsonParam(args.submitted),
+          tsParam(args.submitted.tsEvent),
+          tsParam(args.submitted.tsInit),
+        ]);
+      }
       return toStored(rows[0] as DbRow, order.events);
     });
   }
@@ -242,6 +254,17 @@ export class OrderRepository {
     }
     if (type === 'OrderInitialized') throw new InvariantError('ORDER_INVALID', 'OrderInitialized starts an order: use insertIntent', { clientOrderId: event.clientOrderId });
     return appendOrderEvent(this.db, event, this.clock.now());
+  }
+
+  /**
+   * Applies `event` only when `when(order)` holds for the order as stored, checked under the row lock
+   * (so two writers racing to record the same venue answer — the order executor's REST acknowledgement
+   * and the execution notice — record it once). Returns the order as stored after the call.
+   * @throws as {@link applyEvent}
+   */
+  async applyEventWhen(event: Exclude<OrderEvent, OrderFilled | OrderInitialized>, when: (order: Order) => boolean): Promise<StoredOrder> {
+    if ((event as OrderEvent).type === 'OrderFilled' || (event as OrderEvent).type === 'OrderInitialized') return this.applyEvent(event);
+    return appendOrderEvent(this.db, event, this.clock.now(), when);
   }
 
   /** The order `clientOrderId`, rebuilt from its events, if stored. */
