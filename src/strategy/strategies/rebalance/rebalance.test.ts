@@ -67,6 +67,20 @@ describe('rebalance of a 3-asset portfolio at the real closes of 2026-02-20', ()
     expect(o[1]?.reason).toContain('budget 21,882,216 → 11,441,651 won (cash 6,810,000 + net sells 17,072,216 − reserve 2,000,000)');
   });
 
+  it('maxTradeKrw slices each trade to at most that value; the rest is left to the next runs', () => {
+    const config = RebalanceConfigSchema.parse({ targets: TARGETS, cashWeightBps: 1_000, cashReserve: { krw: 2_000_000 }, maxTradeKrw: 5_000_000 });
+    const o = orders(rebalanceStrategy.decide(ctxAt('2026-02-20', config, cash, held)));
+    // 005930: floor(5,000,000 / 190,100) = 26 of the 90 to sell; 000660: floor(5,000,000 / 949,000) = 5 of 11;
+    // 000270: 16 × 171,800 = 2,748,800 is under the cap: all of it.
+    expect(o.map((d) => [d.side, d.instrumentId, d.quantity])).toEqual([
+      ['SELL', SAMSUNG, 26],
+      ['BUY', HYNIX, 5],
+      ['BUY', KIA, 16],
+    ]);
+    expect(o.every((d) => d.quantity * (d.limitPrice ?? 0) <= 5_000_000)).toBe(true);
+    expect(o[0]?.reason).toContain('a slice of 90: at most 5,000,000 won per trade');
+  });
+
   it('a large cash reserve cuts the buys to what the budget affords', () => {
     const config = RebalanceConfigSchema.parse({ targets: TARGETS, cashWeightBps: 1_000, cashReserve: { krw: 15_000_000 } });
     const o = orders(rebalanceStrategy.decide(ctxAt('2026-02-20', config, cash, held)));

@@ -37,6 +37,11 @@ export const RebalanceConfigSchema = z
     bandBps: z.number().int().min(1).max(10_000).default(500),
     /** Smallest trade value (won) worth placing. */
     minTradeKrw: z.number().int().min(0).default(100_000),
+    /**
+     * Largest trade value (won) per instrument and run (e.g. the risk engine's MAX_ORDER_VALUE_KRW): a
+     * bigger rebalance is sliced over the following runs. Absent: no cap.
+     */
+    maxTradeKrw: z.number().int().min(1).optional(),
     /** Cash never spent by buys: the larger of a won amount and a share of the portfolio (bps). */
     cashReserve: z.strictObject({ krw: z.number().int().min(0).default(0), bps: BPS.default(0) }).default({ krw: 0, bps: 0 }),
     /** Which targets are traded once the band is breached. */
@@ -119,10 +124,11 @@ export const rebalanceStrategy: Strategy<RebalanceConfig, RebalanceState> = {
     for (const r of traded) {
       if (r.held <= r.targetQty) continue;
       const want = r.held - r.targetQty;
-      const qty = Math.min(want, r.sellable);
       const settings = ctx.settings.get(r.id);
       const quote = ctx.quotes.get(r.id);
       if (settings === undefined || quote === undefined) continue;
+      const slice = config.maxTradeKrw === undefined ? want : Math.floor(config.maxTradeKrw / Math.max(1, worstCasePrice('SELL', settings.orderType, sellLimitPrice(quote, settings.kind, config.limitOffsetTicks), quote, settings.kind)));
+      const qty = Math.min(want, r.sellable, slice);
       if (qty <= 0) {
         out.push({ type: 'SKIP', instrumentId: r.id, code: 'NOTHING_SELLABLE', reason: `rebalance would sell ${want} ${r.id} but 0 shares are sellable` });
         continue;
@@ -135,7 +141,7 @@ export const rebalanceStrategy: Strategy<RebalanceConfig, RebalanceState> = {
         continue;
       }
       proceeds += sellProceeds(px, qty, ctx.costs);
-      const capped = qty < want ? ` (capped at the ${r.sellable} sellable of ${want} wanted)` : '';
+      const capped = qty < want ? (qty === slice && slice < r.sellable ? ` (a slice of ${want}: at most ${fmt(config.maxTradeKrw ?? 0)} won per trade)` : ` (capped at the ${r.sellable} sellable of ${want} wanted)`) : '';
       out.push({
         type: 'ORDER',
         instrumentId: r.id,
@@ -162,7 +168,8 @@ export const rebalanceStrategy: Strategy<RebalanceConfig, RebalanceState> = {
       const want = r.targetQty - r.held;
       const limit = buyLimitPrice(quote, settings.kind, config.limitOffsetTicks);
       const px = worstCasePrice('BUY', settings.orderType, limit, quote, settings.kind);
-      const qty = Math.min(want, maxAffordable(budget, px, ctx.costs));
+      const slice = config.maxTradeKrw === undefined ? want : Math.floor(config.maxTradeKrw / px);
+      const qty = Math.min(want, slice, maxAffordable(budget, px, ctx.costs));
       if (qty <= 0 || px * qty < config.minTradeKrw) {
         out.push({
           type: 'SKIP',
@@ -178,7 +185,7 @@ export const rebalanceStrategy: Strategy<RebalanceConfig, RebalanceState> = {
       const cost = buyCost(px, qty, ctx.costs);
       const before = budget;
       budget -= cost;
-      const cut = qty < want ? ` (cut from ${want} to what the budget affords)` : '';
+      const cut = qty < want ? (qty === slice ? ` (a slice of ${want}: at most ${fmt(config.maxTradeKrw ?? 0)} won per trade)` : ` (cut from ${want} to what the budget affords)`) : '';
       out.push({
         type: 'ORDER',
         instrumentId: r.id,
