@@ -1,0 +1,137 @@
+/**
+ * Crash safety (issue 4 §3): the order executor journals an order in the ledger before the venue sees
+ * it, so a process that dies at any point of a submit leaves an order the startup reconciliation of the
+ * next process resolves by query — nothing is sent twice, no fill is lost. The "crash" is a venue
+ * wrapper that dies (throws an outcome-unknown error, as a killed process never hears the answer)
+ * before or after forwarding the order to the twin; the "restart" is a new AccountSync over the same
+ * ledger. Real twin, real KIS client, real ledger (PGlite in memory; PostgreSQL with DATABASE_URL).
+ * test/e2e/chaos.test.ts kills a real node process with SIGKILL.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TestClock } from '../../src/core/clock.ts';
+import { AppError } from '../../src/core/errors.ts';
+import { kstInstant } from '../../src/core/kst.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { instrumentId } from '../../src/model/instrument.ts';
+import { bps } from '../../src/model/money.ts';
+import { roundToTick } from '../../src/model/tick.ts';
+import { clearSharedLimiters } from '../../src/adapters/kis/http/rate-limiter.ts';
+import type { KisClient } from '../../src/adapters/kis/kis-client.ts';
+import { clientForTwin } from '../../src/node/broker.ts';
+import { ledgerExecutor } from '../../src/node/execution-node.ts';
+import { launchTwin } from '../../src/node/twin-node.ts';
+import { Ledger, openDatabase, type Db } from '../../src/persistence/index.ts';
+import { AccountSync } from '../../src/sync/account-sync.ts';
+import { settle, simDriver } from '../support/sim-driver.ts';
+
+const DAY = '2026-02-20';
+const ID = instrumentId('005930');
+const backends: [string, () => Promise<Db>][] = [['pglite', () => openDatabase({ dataDir: ':memory:' })]];
+if (process.env['DATABASE_URL']) backends.push(['postgres', () => openDatabase({ url: process.env['DATABASE_URL']! })]);
+
+/** What a killed process "hears" of its submit: nothing. */
+class ProcessDied extends AppError {
+  readonly code = 'PROCESS_KILLED';
+  readonly disposition = 'outcome-unknown' as const;
+}
+
+let cleanup: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await cleanup?.();
+  cleanup = undefined;
+  simDriver.reset();
+});
+
+describe.each(backends)('kill -9 mid-submit, then restart — %s', (_name, open) => {
+  async function setup() {
+    clearSharedLimiters();
+    const clock = new TestClock(kstInstant(DAY, '10:00'));
+    const config = loadConfig({ env: {}, overrides: { sim: { day: DAY, at: '10:00', speed: 1, cash: 50_000_000 } } });
+    const twin = await launchTwin({ sim: config.sim, fees: config.fees, logger: silentLogger(), clock, holdings: [{ code: '005930', quantity: 100, avgPrice: 185_000 }] });
+    const client: KisClient = clientForTwin(twin.endpoint, { clock, logger: silentLogger(), dataDir: mkdtempSync(join(tmpdir(), 'hantu-crash-')) });
+    const db = await open();
+    const rates = { commissionBps: bps(config.fees.commissionBps), sellTaxBps: bps(config.fees.sellTaxBps) };
+    const ledger = new Ledger(db, { rates, clock, accounts: [twin.endpoint.account] });
+    const accountId = `crash-${Math.random().toString(36).slice(2, 10)}`;
+    await ledger.accounts.register({ id: accountId, env: 'sim', accountNumber: twin.endpoint.account });
+    const alerts: string[] = [];
+    const newSync = () =>
+      new AccountSync({ ledger, accountId, venue: client, clock, logger: silentLogger(), rates, isMarketHours: () => true, today: () => DAY, onAlert: (a) => alerts.push(a.code) });
+    // The first process: adopts the account, then dies in the middle of a submit.
+    await settle(clock, newSync().startup(), 'first startup');
+    simDriver.inFlight = () => client.requestsInFlight;
+    cleanup = async () => {
+      await client.close();
+      await twin.close();
+      await db.close();
+    };
+    const submits: string[] = [];
+    const dying = (forward: boolean) =>
+      ledgerExecutor({
+        venue: {
+          submitOrder: async (req) => {
+            submits.push(`${req.side} ${req.quantity}@${req.price}`);
+            if (forward) await client.submitOrder(req); // the order reaches the venue…
+            throw new ProcessDied('killed before the answer was read'); // …and the process is gone
+          },
+          modifyOrder: (ref, p) => client.modifyOrder(ref, p),
+          cancelOrder: (ref) => client.cancelOrder(ref),
+          requestOrders: (r) => client.requestOrders(r),
+          requestQuote: (id) => client.requestQuote(id),
+        },
+        ledger,
+        accountId,
+        clock,
+        logger: silentLogger(),
+      });
+    return { clock, client, ledger, accountId, newSync, dying, submits, alerts };
+  }
+
+  it('died after the order reached the venue: the restart adopts the venue order and its fills; nothing is resent', async () => {
+    const s = await setup();
+    const q = await settle(s.clock, s.client.requestQuote(ID), 'quote');
+    const px = roundToTick(q.last * 1.01, 'down'); // marketable: fills at once
+    const id = `crash-a-${Date.now()}`;
+    await expect(settle(s.clock, s.dying(true).place({ clientOrderId: id, actor: 'test', instrumentId: ID, side: 'BUY', orderType: 'LIMIT', quantity: 7, price: px, reason: 'crash test' }), 'place')).rejects.toMatchObject({ code: 'PROCESS_KILLED' });
+    expect((await s.ledger.orders.get(id))!.order.status).toBe('SUBMITTED'); // what the dead process left
+
+    // Restart: the startup reconciliation resolves the in-flight order before anything new is sent.
+    const restart = s.newSync();
+    const out = await settle(s.clock, restart.startup(), 'restart startup');
+    expect(out.state).toBe('ACTIVE');
+    const stored = (await s.ledger.orders.get(id))!;
+    const venue = await settle(s.clock, s.client.requestOrders({ from: DAY, to: DAY }), 'venue orders');
+    expect(venue.filter((o) => !o.isModifyOrCancel)).toHaveLength(1); // sent once
+    expect(stored.order.venueOrderId).toBe(venue[0]!.venueOrderId);
+    expect(stored.order.filledQty).toBe(7);
+    const fills = await s.ledger.fills.list(s.accountId, { tradeDate: DAY });
+    expect(fills.reduce((a, f) => a + f.quantity, 0)).toBe(7); // no fill lost
+    expect(fills.every((f) => f.clientOrderId === id)).toBe(true);
+    expect(s.submits).toHaveLength(1);
+  });
+
+  it('died after journaling, before sending: the restart finds no such venue order, marks it LOST after 3 queries and alerts; nothing is sent', async () => {
+    const s = await setup();
+    const q = await settle(s.clock, s.client.requestQuote(ID), 'quote');
+    const id = `crash-b-${Date.now()}`;
+    await expect(
+      settle(s.clock, s.dying(false).place({ clientOrderId: id, actor: 'test', instrumentId: ID, side: 'BUY', orderType: 'LIMIT', quantity: 3, price: roundToTick(q.last, 'down'), reason: 'crash test' }), 'place'),
+    ).rejects.toMatchObject({ code: 'PROCESS_KILLED' });
+
+    const restart = s.newSync();
+    const first = await settle(s.clock, restart.startup(), 'restart startup');
+    expect(first.state).toBe('ACTIVE'); // a pending miss is not a divergence
+    await settle(s.clock, restart.syncNow('PERIODIC'), 'sync 2');
+    await settle(s.clock, restart.syncNow('PERIODIC'), 'sync 3');
+    const stored = (await s.ledger.orders.get(id))!;
+    expect(stored.order.status).toBe('REJECTED');
+    expect(stored.venue.status).toBe('LOST');
+    expect(s.alerts.some((a) => /LOST/.test(a))).toBe(true);
+    const venue = await settle(s.clock, s.client.requestOrders({ from: DAY, to: DAY }), 'venue orders');
+    expect(venue).toEqual([]);
+  });
+});
