@@ -38,6 +38,7 @@ import { StrategyRunner } from '../strategy/runner.ts';
 import { formatRunReport, type RunReport as StrategyRunReport } from '../strategy/run-report.ts';
 import type { InstrumentKind } from '../model/instrument.ts';
 import { ledgerExecutor } from './execution-node.ts';
+import type { OrderExecutor } from '../execution/executor.ts';
 import { createRiskEngine } from './halt-node.ts';
 import { bindNamedStrategy, codesOfConfig, costsOf, defaultStrategyConfig, fixedAssetSettings, JsonFileStrategyStateStore, JsonLinesRecorder, phaseSourceFor, riskCheckFor } from './strategy-node.ts';
 
@@ -85,6 +86,8 @@ export interface RunOptions {
   /** Period of the full balance sync (simulated ms, default 60,000) and the post-fill check delay (default 3,000). */
   readonly syncPeriodicMs?: number;
   readonly postFillDelayMs?: number;
+  /** Period of the open-order check while orders of ours work (simulated ms, default 3,000; 0 = off). */
+  readonly openOrderCheckMs?: number;
   /**
    * Let a built-in strategy trade during the day on the scheduler (`SCHEDULE_STRATEGY_CRON`, the session
    * open/close hooks), through the order executor and the risk engine. Absent: the day only watches
@@ -161,6 +164,8 @@ export interface RunningDay {
    * durable) and to the venue's acknowledgement (`toAck`).
    */
   readonly latencies: { readonly toSubmit: number[]; readonly toAck: number[] };
+  /** The order executor every order of the day goes through (journal first). */
+  readonly executor: OrderExecutor;
   /** The scheduler of the day's jobs (present when `trading` is set). */
   readonly scheduler?: Scheduler;
   /** Reports of the strategy runs of the day, oldest first. */
@@ -275,6 +280,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     isOurAccount: (acct) => acct.replace(/\D/g, '') === accountDigits,
     ...(o.syncPeriodicMs ? { periodicMs: o.syncPeriodicMs } : {}),
     ...(o.postFillDelayMs ? { postFillDelayMs: o.postFillDelayMs } : {}),
+    ...(o.openOrderCheckMs !== undefined ? { openOrderCheckMs: o.openOrderCheckMs } : {}),
     onAlert: (a) => notify(createNotification('SystemAlert', clock.now(), { code: a.code, message: a.message, priority: a.priority })),
     onSync: (r: SyncOutcome) => {
       if (r.status !== 'MATCHED' && r.kind !== 'STARTUP') line(`reconciliation (${r.kind.toLowerCase().replace('_', '-')}): ${r.report?.summary ?? r.error ?? r.status}`);
@@ -292,6 +298,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
         // The exit path's latency mark: the order leaves once the journal write has committed.
         const tickAt = lastTickWall.get(req.instrumentId);
         if (req.side === 'SELL' && tickAt !== undefined && exitInFlight.has(req.instrumentId)) latencies.toSubmit.push(performance.now() - tickAt);
+        sync.noteOrderPlaced();
         return client.submitOrder(req);
       },
       modifyOrder: (ref, p) => client.modifyOrder(ref, p),
@@ -743,7 +750,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     renameSync(tmp, runFile);
   }
 
-  return { done, ...(launched ? { twin: launched } : {}), client, ws, monitor, ledger, sync, clock, ...(controlUrl ? { controlUrl } : {}), counters, latencies, ...(scheduler ? { scheduler } : {}), strategyRuns, stop };
+  return { done, ...(launched ? { twin: launched } : {}), client, ws, monitor, ledger, sync, clock, ...(controlUrl ? { controlUrl } : {}), counters, latencies, executor, ...(scheduler ? { scheduler } : {}), strategyRuns, stop };
 }
 
 function brief(o: SyncOutcome | undefined): { status: string; summary: string; reportId?: number } {

@@ -145,6 +145,21 @@ abstract class BaseDb implements Db {
   abstract readonly location: string;
   protected readonly als = new AsyncLocalStorage<TxContext>();
   protected closed = false;
+  private pending = 0;
+
+  get inFlight(): number {
+    return this.pending;
+  }
+
+  /** Counts `p` in `inFlight` while it runs. */
+  protected async counted<T>(p: () => Promise<T>): Promise<T> {
+    this.pending++;
+    try {
+      return await p();
+    } finally {
+      this.pending--;
+    }
+  }
 
   protected abstract session(): Session;
   protected abstract runTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
@@ -164,27 +179,31 @@ abstract class BaseDb implements Db {
     if (tx) return tx.handle.query<T>(sql, params);
     this.ensureOpen();
     const p = checkParams(params);
-    try {
-      return (await this.session().query(sql, p)) as T[];
-    } catch (err) {
-      throw mapDriverError(err, 'query', sql);
-    }
+    return this.counted(async () => {
+      try {
+        return (await this.session().query(sql, p)) as T[];
+      } catch (err) {
+        throw mapDriverError(err, 'query', sql);
+      }
+    });
   }
   async exec(sql: string): Promise<void> {
     const tx = this.current();
     if (tx) return tx.handle.exec(sql);
     this.ensureOpen();
-    try {
-      await this.session().exec(sql);
-    } catch (err) {
-      throw mapDriverError(err, 'exec', sql);
-    }
+    return this.counted(async () => {
+      try {
+        await this.session().exec(sql);
+      } catch (err) {
+        throw mapDriverError(err, 'exec', sql);
+      }
+    });
   }
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     const tx = this.current();
     if (tx) return fn(tx.handle);
     this.ensureOpen();
-    return this.runTransaction(fn);
+    return this.counted(() => this.runTransaction(fn));
   }
   async close(): Promise<void> {
     if (this.closed) return;

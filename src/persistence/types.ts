@@ -38,4 +38,9 @@ export interface Db {
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /** Closes the pool / the PGlite instance (idempotent). Queries afterwards fail with DB_UNAVAILABLE. */
   close(): Promise<void>;
+  /**
+   * Statements and transactions started on this handle and not yet settled (tests on a simulated clock
+   * hold time still while the database works, as they do for HTTP requests). Absent on a transaction's handle.
+   */
+  readonly inFlight?: number;
 }

@@ -69,6 +69,13 @@ export interface AccountSyncOptions {
   readonly periodicMs?: number;
   /** Window (ms) within which a streamed fill may be missing from a REST snapshot (default 5,000). */
   readonly recentWindowMs?: number;
+  /**
+   * While the ledger holds working orders of ours, the venue's order list is checked this often (ms,
+   * default 3,000; 0 = never) and a full sync (kind POST_FILL) runs when it shows fills the ledger
+   * lacks: a fill whose notice was lost is then recorded within seconds even on an order that rested
+   * longer than the post-fill delay. One order query per check; nothing while no order is open.
+   */
+  readonly openOrderCheckMs?: number;
   /** Consecutive venue misses after which an order is lost (default 3). */
   readonly lostAfterMisses?: number;
   /** Attempts at a consistent snapshot (balance → orders → balance agree) before going on without (default 3). */
@@ -110,6 +117,10 @@ export class AccountSync {
   private queue: Promise<unknown> = Promise.resolve();
   private postFillTimer: TimerHandle | undefined;
   private periodicTimer: TimerHandle | undefined;
+  private openCheckTimer: TimerHandle | undefined;
+  /** The ledger held working orders of ours at the last look (a sync, an acceptance). */
+  private openOrdersSeen = false;
+  private checkingOpen = false;
   private stopped = false;
   private stateValue: TradingState = 'ACTIVE';
   private lastOutcome: SyncOutcome | undefined;
@@ -236,6 +247,7 @@ export class AccountSync {
     const found = (await ledger.orders.findByVenueOrderId(accountId, id, { tradeDate: day })) ?? (n.action === 'NEW' ? await this.inFlightMatch(n, day) : undefined);
     if (!found) return 'IGNORED';
     const o = found.order;
+    if (!n.rejected && n.action !== 'CANCEL') this.openOrdersSeen = true;
     const base = { clientOrderId: o.clientOrderId, instrumentId: o.instrumentId, tsEvent: n.tsEvent, tsInit: now };
     // Each event is applied under the order's row lock only if the order still waits for it: the order
     // executor records the same answers from the REST acknowledgement, whichever comes first wins.
@@ -326,6 +338,58 @@ export class AccountSync {
     };
     this.periodicTimer?.cancel();
     tick();
+    const every = this.o.openOrderCheckMs ?? 3_000;
+    if (every > 0) {
+      const openTick = (): void => {
+        this.openCheckTimer = this.o.clock.setTimer(every, () => {
+          if (this.stopped) return;
+          if (this.openOrdersSeen && this.o.isMarketHours()) void this.checkOpenOrders();
+          openTick();
+        });
+      };
+      this.openCheckTimer?.cancel();
+      openTick();
+    }
+  }
+
+  /** Tells the sync that an order of ours was just placed (the open-order check watches it). */
+  noteOrderPlaced(): void {
+    this.openOrdersSeen = true;
+  }
+
+  /**
+   * Compares the venue's fills of our working orders with the ledger's; a difference starts a full
+   * sync (POST_FILL) at once. Never throws.
+   */
+  private async checkOpenOrders(): Promise<void> {
+    if (this.checkingOpen) return;
+    this.checkingOpen = true;
+    try {
+      const { ledger, accountId } = this.o;
+      const open = await ledger.orders.findOpen(accountId);
+      this.openOrdersSeen = open.length > 0;
+      if (open.length === 0) return;
+      const day = this.o.today?.() ?? kstDateOf(this.o.clock.now());
+      const venue = await this.o.venue.requestOrders({ from: day, to: day });
+      const filledAt = new Map(venue.map((r) => [r.venueOrderId, r] as const));
+      const behind = open.some((s) => {
+        if (s.order.venueOrderIds.length === 0) return false;
+        let venueFilled = 0;
+        let done = false;
+        for (const v of s.order.venueOrderIds) {
+          const r = filledAt.get(v);
+          if (r === undefined) continue;
+          venueFilled += r.filledQuantity;
+          if (v === s.order.venueOrderId) done = r.canceled || r.remainingQuantity === 0;
+        }
+        return venueFilled > s.order.filledQty || (done && venueFilled < s.order.quantity && s.order.status !== 'PENDING_CANCEL');
+      });
+      if (behind) await this.syncNow('POST_FILL');
+    } catch (err) {
+      this.log.warn({ err }, 'open-order check failed; the next check or sync retries');
+    } finally {
+      this.checkingOpen = false;
+    }
   }
 
   /** Cancels the timers; queued work still finishes (`whenIdle`). */
@@ -333,8 +397,10 @@ export class AccountSync {
     this.stopped = true;
     this.periodicTimer?.cancel();
     this.postFillTimer?.cancel();
+    this.openCheckTimer?.cancel();
     this.periodicTimer = undefined;
     this.postFillTimer = undefined;
+    this.openCheckTimer = undefined;
   }
 
   /** The emergency sync after a WebSocket reconnect. */
@@ -474,6 +540,7 @@ export class AccountSync {
       ledger.fills.list(accountId, { limit: 1 }),
       ledger.orders.findOpen(accountId),
     ]);
+    this.openOrdersSeen = open.length > 0;
     return {
       empty: allPositions.length === 0 && cash === undefined && anyFill.length === 0,
       positions: positions.map((p) => ({ instrumentId: p.instrumentId, quantity: p.quantity, costBasis: p.costBasis, external: p.external })),

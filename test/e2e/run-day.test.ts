@@ -61,7 +61,7 @@ async function start(holdings: SimHoldingSpec[], monitor: unknown, at = '08:59:3
     'start of day',
   );
   running = { clock, day, lines };
-  simDriver.inFlight = () => day.client.requestsInFlight;
+  simDriver.inFlight = () => day.client.requestsInFlight + (day.ledger.db.inFlight ?? 0);
   return running;
 }
 
@@ -187,7 +187,7 @@ describe('hantu run --paper: the KIS paper path (V… TR ids, 1/s, H0STCNI9) aga
       'start of the paper day',
     );
     running = { clock, day, lines };
-    simDriver.inFlight = () => client.requestsInFlight;
+    simDriver.inFlight = () => client.requestsInFlight + (day.ledger.db.inFlight ?? 0);
     expect(lines.find((l) => l.includes('subscribed:'))).toContain('H0STCNI9');
     await drive(clock, () => has(lines, /ExitFilled .*009830/), 'paper stop-loss exit filled');
     const trIds = new Set(twin.twin.rest.state.requests.map((r) => r.trId).filter(Boolean));

@@ -85,7 +85,7 @@ const ENGINES: Engine[] = [
 const STOP_AT_OPEN = { default: { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 50 } } };
 const NO_EXITS = { default: { thresholds: { type: 'percent', stopLossPct: 50, takeProfitPct: 50 } } };
 
-async function start(engine: Engine, holdings: SimHoldingSpec[], monitor: unknown, opts: { ledgerAccountId?: string; at?: string } = {}): Promise<Ctx> {
+async function start(engine: Engine, holdings: SimHoldingSpec[], monitor: unknown, opts: { ledgerAccountId?: string; at?: string; openOrderCheckMs?: number } = {}): Promise<Ctx> {
   clearSharedLimiters();
   const at = opts.at ?? '08:59:30';
   const clock = new TestClock(kstInstant(DAY, at));
@@ -104,11 +104,12 @@ async function start(engine: Engine, holdings: SimHoldingSpec[], monitor: unknow
       pumpIntervalMs: 1_000,
       ...(db ? { database: db } : {}),
       ...(opts.ledgerAccountId ? { ledgerAccountId: opts.ledgerAccountId } : {}),
+      ...(opts.openOrderCheckMs !== undefined ? { openOrderCheckMs: opts.openOrderCheckMs } : {}),
     }),
     'start of day',
   );
   running = { clock, day, lines };
-  simDriver.inFlight = () => day.client.requestsInFlight;
+  simDriver.inFlight = () => day.client.requestsInFlight + (day.ledger.db.inFlight ?? 0);
   simDriver.busy = () => day.sync.busy;
   return running;
 }
@@ -125,6 +126,11 @@ describe.each(ENGINES)('hybrid sync on the twin — $name', { timeout: 60_000 },
     const c = await start(engine, [{ code: '009830', quantity: 100, avgPrice: 58_500 }], STOP_AT_OPEN);
     const ws = c.day.twin!.twin.ws;
     ws.faults.dropFillNotices = 1_000; // every fill notice of the day is lost; acknowledgements pass
+    // When each fill happened at the venue (the twin's engine events; REST answers carry no fill time).
+    const venueFills: { odno: string; ts: number }[] = [];
+    c.day.twin!.twin.rest.state.engine.onEvent((e) => {
+      if (e.kind === 'filled') venueFills.push({ odno: e.odno, ts: e.ts });
+    });
     const ledger = engine.ledgerOf(c.day);
     const acct = c.day.sync.startupOutcome!.report!.accountId;
     await drive(c.clock, () => c.day.sync.counters.restFills > 0, 'a REST-corrected fill');
@@ -135,13 +141,18 @@ describe.each(ENGINES)('hybrid sync on the twin — $name', { timeout: 60_000 },
     // usually the post-fill check; when the exit rests longer than its delay, a later check or the periodic sync
     const post = (await ledger.reports.listRecent({ accountId: acct, status: 'CORRECTED' })).find((r) => /seen only by REST/.test(r.summary))!;
     expect(['POST_FILL', 'PERIODIC']).toContain(post.kind);
-    // (the monitor's exit orders are not yet written to the ledger as intents, so the fill counts as external)
     expect(post.summary).toMatch(/seen only by REST/);
-    // dropped notice → corrected ledger, in simulated time: the post-fill check runs 3 s after the
-    // acknowledgement; a fill of an order resting longer than that waits for the next notice's check or
-    // the periodic sync (<= 60 s). The benchmark's <= 5 s target needs a per-open-order check (not yet).
-    const firstFill = Math.min(...fills.map((f) => f.tsEvent));
-    expect(post.finishedAt - firstFill).toBeLessThanOrEqual(60_000);
+    // The exit order was journaled by the executor before it was sent: its fills are ours, not external.
+    expect(fills.every((f) => f.clientOrderId !== undefined)).toBe(true);
+    // dropped notice → corrected ledger within 5 s of simulated time: the post-fill check 3 s after the
+    // acknowledgement, or the open-order check (every 3 s while an order of ours works) for a fill of an
+    // order that rested longer.
+    const corrections = (await ledger.reports.listRecent({ accountId: acct, status: 'CORRECTED' })).filter((r) => /seen only by REST/.test(r.summary));
+    expect(venueFills.length).toBeGreaterThan(0);
+    for (const v of venueFills) {
+      const fixedBy = corrections.filter((r) => r.summary.includes(v.odno) && r.finishedAt >= v.ts).reduce((a, r) => Math.min(a, r.finishedAt), Infinity);
+      expect(fixedBy - v.ts, `venue fill of order ${v.odno} at ${v.ts}`).toBeLessThanOrEqual(5_000);
+    }
     ws.faults.dropFillNotices = 0;
     const report = await settle(c.clock, c.day.stop(), 'end of day');
     running = undefined;
@@ -168,6 +179,33 @@ describe.each(ENGINES)('hybrid sync on the twin — $name', { timeout: 60_000 },
     expect(report.reconciliation).toMatchObject({ final: { status: 'MATCHED' } });
     expect(report.reconciliation!.counters['fillsApplied']).toBe(fills.filter((f) => f.source === 'NOTICE').length);
     expect(report.reconciliation!.counters['restFills']).toBe(fills.filter((f) => f.source === 'REST').length);
+  });
+
+  test('fills while the WebSocket is down are recovered by the emergency sync after the reconnect', async () => {
+    // The open-order check is off here, so the reconnect's sync is what finds the fill.
+    const c = await start(engine, [{ code: '005930', quantity: 10, avgPrice: 190_000 }], NO_EXITS, { openOrderCheckMs: 0 });
+    await drive(c.clock, () => c.clock.now() >= kstInstant(DAY, '09:05'), '09:05');
+    const ledger = engine.ledgerOf(c.day);
+    const acct = c.day.sync.startupOutcome!.report!.accountId;
+    const ws = c.day.twin!.twin.ws;
+    ws.faults.refuseConnections = 3; // reconnects after 1 + 2 + 4 + 8 s
+    ws.dropConnections();
+    await drive(c.clock, () => has(c.lines, /websocket disconnected/), 'disconnected');
+    const q = await settle(c.clock, c.day.client.requestQuote('000660'), 'quote');
+    const id = `disc-${randomBytes(3).toString('hex')}`;
+    // An order of ours (journaled first), marketable: it fills while no notice can reach us.
+    await settle(c.clock, c.day.executor.place({ clientOrderId: id, actor: 'test', instrumentId: instrumentId('000660'), side: 'BUY', orderType: 'LIMIT', quantity: 3, price: q.upperLimit, reason: 'fill during a disconnect' }), 'order');
+    await drive(c.clock, () => c.day.counters['reconnects'] === 1, 'reconnected', 120_000);
+    await drive(c.clock, () => has(c.lines, /reconciliation \(reconnect\)/), 'emergency sync');
+    await settle(c.clock, c.day.sync.whenIdle(), 'sync idle');
+    const stored = (await ledger.orders.get(id))!;
+    expect(stored.order.status).toBe('FILLED');
+    const fills = await ledger.fills.forOrder(id);
+    expect(fills.reduce((a, f) => a + f.quantity, 0)).toBe(3);
+    expect(fills.every((f) => f.source === 'REST')).toBe(true);
+    const rep = (await ledger.reports.listRecent({ accountId: acct, status: 'CORRECTED' })).find((r) => r.kind === 'RECONNECT')!;
+    expect(rep.summary).toContain(stored.order.venueOrderId!);
+    expect((await ledger.positions.get(acct, instrumentId('000660')))?.quantity).toBe(3);
   });
 
   test('an external trade without notices is adopted as external and reported by the periodic sync', async () => {

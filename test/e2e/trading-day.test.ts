@@ -87,7 +87,7 @@ describe.each(backends)('the daemon trades a strategy on the scheduler — %s', 
       'start of day',
     );
     const d = day;
-    simDriver.inFlight = () => d.client.requestsInFlight;
+    simDriver.inFlight = () => d.client.requestsInFlight + (d.ledger.db.inFlight ?? 0);
     simDriver.busy = () => d.sync.busy;
     return { lines, day: d };
   }

@@ -63,7 +63,7 @@ describe.each(backends)('kill -9 mid-submit, then restart — %s', (_name, open)
       new AccountSync({ ledger, accountId, venue: client, clock, logger: silentLogger(), rates, isMarketHours: () => true, today: () => DAY, onAlert: (a) => alerts.push(a.code) });
     // The first process: adopts the account, then dies in the middle of a submit.
     await settle(clock, newSync().startup(), 'first startup');
-    simDriver.inFlight = () => client.requestsInFlight;
+    simDriver.inFlight = () => client.requestsInFlight + (db.inFlight ?? 0);
     cleanup = async () => {
       await client.close();
       await twin.close();

@@ -47,7 +47,7 @@ describe.each(backends)('OrderExecutor on the twin — %s', (_name, open) => {
     const accountId = `exec-test-${Math.random().toString(36).slice(2, 10)}`;
     await ledger.accounts.register({ id: accountId, env: 'sim', accountNumber: twin.endpoint.account });
     const executor = ledgerExecutor({ venue: client, ledger, accountId, clock, logger: silentLogger() });
-    simDriver.inFlight = () => client.requestsInFlight;
+    simDriver.inFlight = () => client.requestsInFlight + (db.inFlight ?? 0);
     cleanup = async () => {
       await client.close();
       await twin.close();
