@@ -277,6 +277,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     rates,
     isMarketHours: () => clock.now() >= twin.session.open && clock.now() < twin.session.close,
     today: () => twin.day,
+    sessionClose: () => twin.session.close,
     isOurAccount: (acct) => acct.replace(/\D/g, '') === accountDigits,
     ...(o.syncPeriodicMs ? { periodicMs: o.syncPeriodicMs } : {}),
     ...(o.postFillDelayMs ? { postFillDelayMs: o.postFillDelayMs } : {}),

@@ -76,6 +76,8 @@ export interface AccountSyncOptions {
    * longer than the post-fill delay. One order query per check; nothing while no order is open.
    */
   readonly openOrderCheckMs?: number;
+  /** The close of the session being reconciled (epoch ms): a sync at or after it expires what day orders left. */
+  readonly sessionClose?: () => number | undefined;
   /** Consecutive venue misses after which an order is lost (default 3). */
   readonly lostAfterMisses?: number;
   /** Attempts at a consistent snapshot (balance → orders → balance agree) before going on without (default 3). */
@@ -216,6 +218,18 @@ export class AccountSync {
         this.counters.covered++;
         this.log.info({ venueOrderId: n.venueOrderId, tradeId, have, venueTotal: total, fillQuantity: n.fillQuantity }, 'late notice already counted by a REST correction');
         return 'COVERED';
+      }
+    }
+    if (recorded.length === 0 && n.action === 'NEW' && (await ledger.orders.findByVenueOrderId(accountId, n.venueOrderId, { tradeDate: day })) === undefined) {
+      // The fill overtook both the acceptance notice (lost, or still queued behind) and the REST
+      // acknowledgement: link the venue number to our one in-flight order with these terms first, so
+      // the fill is ours and not an outside trade.
+      const mine = await this.inFlightMatch(n, day);
+      if (mine) {
+        await ledger.orders.applyEventWhen(
+          { type: 'OrderAccepted', clientOrderId: mine.order.clientOrderId, instrumentId: mine.order.instrumentId, tsEvent: n.tsEvent, tsInit: unixMillis(this.o.clock.now()), venueOrderId: n.venueOrderId, branch: n.branch },
+          (x) => x.status === 'SUBMITTED' && x.venueOrderId === undefined,
+        );
       }
     }
     const result = await ledger.applyFill({
@@ -450,6 +464,7 @@ export class AccountSync {
         adoptUnexplained: kind !== 'STARTUP',
         recentWindowMs: this.o.recentWindowMs ?? 5_000,
         lostAfterMisses: this.o.lostAfterMisses ?? 3,
+        ...(this.o.sessionClose?.() !== undefined ? { sessionClose: this.o.sessionClose()! } : {}),
         costsOf: (id, side, value) => tradeCosts(value, side, this.ratesOf(id)),
       });
       result = r;

@@ -114,6 +114,12 @@ export interface ReconcileRules {
   readonly recentWindowMs: number;
   /** Consecutive misses after which an order is LOST. Default 3. */
   readonly lostAfterMisses: number;
+  /**
+   * The session's close (epoch ms), when known. A snapshot taken at or after it expires what is left of
+   * every day order of that session (KRX day orders lapse at the close; the venue's order list may still
+   * show the unfilled remainder).
+   */
+  readonly sessionClose?: number;
   /** Commission and tax of a fill (the ledger's rates), for the cash projection. */
   readonly costsOf: (instrumentId: InstrumentId, side: OrderSide, value: Krw) => TradeCosts;
 }
@@ -225,6 +231,12 @@ export function reconcile(ledger: LedgerView, venue: VenueSnapshot, rules: Recon
     }
     const working = !live.canceled && live.remainingQuantity > 0;
     const filledAll = live.filledQuantity >= live.quantity;
+    if (working && rules.sessionClose !== undefined && venue.startedAt >= rules.sessionClose && kstDateOf(o.createdAt) <= venue.today) {
+      notes.push({ type: 'VENUE_REPORT', clientOrderId: o.clientOrderId, status: 'EXPIRED', filledQty: live.filledQuantity, remainingQty: live.remainingQuantity });
+      closing.push({ type: 'ORDER_EXPIRED', clientOrderId: o.clientOrderId, reason: `the session closed with ${live.remainingQuantity} shares unfilled: the day order lapsed` });
+      differences.push({ what: 'ORDER_STATE', ref: o.clientOrderId, ledger: o.status, venue: `EXPIRED (${live.remainingQuantity} left at the close)`, resolution: 'CORRECTED', reason: 'day order lapsed at the close' });
+      continue;
+    }
     notes.push({ type: 'VENUE_REPORT', clientOrderId: o.clientOrderId, status: working ? 'OPEN' : filledAll ? 'FILLED' : 'CANCELED', filledQty: live.filledQuantity, remainingQty: live.remainingQuantity });
     if (!working && !filledAll) {
       closing.push({ type: 'ORDER_CANCELED', clientOrderId: o.clientOrderId, reason: `the venue no longer works the remainder (filled ${live.filledQuantity} of ${live.quantity})` });
