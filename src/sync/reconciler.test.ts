@@ -83,21 +83,21 @@ describe('reconcile', () => {
   });
 
   it('a snapshot at or after the session close expires the unfilled remainder of our day orders', () => {
-    const CLOSE = kstInstant(DAY, '15:30');
+    const CLOSE = unixMillis(kstInstant(DAY, '15:30'));
     const open = { clientOrderId: 'c1', status: 'PARTIALLY_FILLED' as const, instrumentId: SS, side: 'BUY' as const, quantity: 10, filledQty: 4, venueOrderIds: ['1'], createdAt: T, venueMisses: 0 };
     const fillsToday = [{ venueOrderId: '1', tradeId: 'N1', clientOrderId: 'c1', instrumentId: SS, side: 'BUY' as const, quantity: 4, price: 70_000, source: 'NOTICE' as const, tsEvent: T, cashEffect: -280_039 }];
     const view: LedgerView = { ...empty, positions: [{ instrumentId: SS, quantity: 4, costBasis: 280_000, external: false }], cash: { ...cash, settlementD2: krw(1_000_000 - 280_039) }, fillsToday, openOrders: [open] };
     const b = balance(4, 280_000, 1_000_000 - 280_039);
     // before the close the order still works
-    const during = reconcile(view, venue(b, [order('1', 4, 280_000)], CLOSE - 60_000), rules({ sessionClose: CLOSE }));
+    const during = reconcile(view, venue(b, [order('1', 4, 280_000)], unixMillis(CLOSE - 60_000)), rules({ sessionClose: CLOSE }));
     expect(during.corrections).toEqual([]);
     // after the close (the venue still lists the 6 unfilled shares), the remainder lapsed
-    const after = reconcile(view, venue(b, [order('1', 4, 280_000)], CLOSE + 1_000), rules({ sessionClose: CLOSE }));
+    const after = reconcile(view, venue(b, [order('1', 4, 280_000)], unixMillis(CLOSE + 1_000)), rules({ sessionClose: CLOSE }));
     expect(after.corrections).toEqual([expect.objectContaining({ type: 'ORDER_EXPIRED', clientOrderId: 'c1' })]);
     expect(after.differences.find((d) => d.what === 'ORDER_STATE')).toMatchObject({ resolution: 'CORRECTED', venue: 'EXPIRED (6 left at the close)' });
     expect(after.status).toBe('CORRECTED');
     // without the close known, nothing changes
-    expect(reconcile(view, venue(b, [order('1', 4, 280_000)], CLOSE + 1_000), rules()).corrections).toEqual([]);
+    expect(reconcile(view, venue(b, [order('1', 4, 280_000)], unixMillis(CLOSE + 1_000)), rules()).corrections).toEqual([]);
   });
 
   it('initial adoption: holdings and cash adopted, today\'s fills recorded without moving the books', () => {
