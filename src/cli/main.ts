@@ -10,6 +10,7 @@ import { registerJobs } from './commands/jobs.ts';
 import { registerHalt } from './commands/halt.ts';
 import { registerStrategy } from './commands/strategy.ts';
 import { registerSync } from './commands/sync.ts';
+import { registerChaos } from './commands/chaos.ts';
 
 /**
  * The `hantu` command line. Each command lives in `commands/<name>.ts`; errors are printed as one
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerHalt(program);
   registerSync(program);
+  registerChaos(program);
   registerCalendar(program);
   registerDecode(program);
   return program;

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.ts';
 import { existsSync } from 'node:fs';
-import { formatRunSummary, kisSessionFromEnv, readRunControl, startTradingDay, writeRunReport } from '../../node/run-node.ts';
+import { runCampaign, startDayOnTwinFile } from '../../node/campaign-node.ts';
+import { formatFinding } from '../../node/chaos-compare.ts';
+import { formatRunSummary, kisSessionFromEnv, readRunControl, startTradingDay, writeRunReport, type RunningDay, type RunReport } from '../../node/run-node.ts';
+import { readJsonArg } from '../../node/strategy-node.ts';
 import { configFrom, loggerFor } from '../session.ts';
 
 interface RunFlags {
@@ -13,9 +16,15 @@ interface RunFlags {
   paper?: boolean;
   live?: boolean;
   confirmLive?: boolean;
+  days?: string;
+  from?: string;
+  twin?: string;
+  ledgerAccount?: string;
+  strategy?: string;
+  strategyConfig?: string;
 }
 
-/** `hantu run`: the main job — a trading day watched and traded end to end. */
+/** `hantu run`: the main job — a trading day watched and traded end to end (or N consecutive replayed days). */
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -28,6 +37,12 @@ export function registerRun(program: Command): void {
     .option('--paper', 'run against a KIS paper account (KIS_* credentials)')
     .option('--live', 'run against a REAL KIS account (needs --confirm-live too)')
     .option('--confirm-live', 'confirms that real orders may be sent')
+    .option('--days <n>', 'run N consecutive replayed sessions, the account and the ledger carried from day to day')
+    .option('--from <date>', 'first session of --days (default: the latest N sessions of the data)')
+    .option('--twin <sim.json>', 'run on a twin already running in another process, described by this endpoint file (waits for it to appear)')
+    .option('--ledger-account <id>', 'ledger account id (default: one per twin run; a restart against the same twin passes the same id)')
+    .option('--strategy <name>', 'also let a built-in strategy trade during the day (dca, rebalance, vwap-atr-bands, stop-take)')
+    .option('--strategy-config <json|file>', 'configuration of --strategy (inline JSON or a JSON file)')
     .action(async (f: RunFlags) => {
       if (f.paper && f.live) throw new InputError('give --paper or --live, not both');
       if (f.live && !f.confirmLive) throw new InputError('--live sends REAL orders: add --confirm-live to proceed');
@@ -35,32 +50,75 @@ export function registerRun(program: Command): void {
       if (!Number.isFinite(speed) || speed <= 0) throw new InputError(`--speed must be a positive number, was "${f.speed}"`);
       const watchlist = (f.watch ?? '').split(',').map((c) => c.trim().toUpperCase()).filter(Boolean);
       for (const c of watchlist) if (!/^[0-9A-Z]{6}$/.test(c)) throw new InputError(`--watch: "${c}" is not a 6-character code`);
+      const days = f.days === undefined ? undefined : Number(f.days);
+      if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw new InputError(`--days must be a whole number >= 1, was "${f.days}"`);
+      if (f.from !== undefined && days === undefined) throw new InputError('--from goes with --days (a single session is --day)');
+      if (days !== undefined && (f.paper || f.live)) throw new InputError('--days replays sessions on the twin: not with --paper / --live');
+      if (days !== undefined && f.day) throw new InputError('give --day (one session) or --days (consecutive sessions, with --from), not both');
+      if (f.twin !== undefined && (f.paper || f.live || days !== undefined || f.day || f.data)) throw new InputError('--twin runs on that twin: not with --paper / --live / --days / --day / --data');
+      if (f.strategyConfig !== undefined && !f.strategy) throw new InputError('--strategy-config goes with --strategy');
+      const trading = f.strategy ? { strategy: f.strategy, ...(f.strategyConfig !== undefined ? { strategyConfig: readJsonArg(f.strategyConfig, '--strategy-config') } : {}) } : undefined;
       // Flags win over HANTU__SIM__* variables; the run's own defaults (390x, 08:57) apply only when
-      // neither is given, so a malformed variable is still reported by the config loader.
+      // neither is given, so a malformed variable is still reported by the config loader. Over several
+      // days the start time is chosen per day (before the open, by the speed) unless --at is given.
       const sim: Record<string, unknown> = {};
       if (f.speed !== undefined || process.env['HANTU__SIM__SPEED'] === undefined) sim['speed'] = speed;
-      if (f.at !== undefined || process.env['HANTU__SIM__AT'] === undefined) sim['at'] = f.at ?? '08:57';
+      if (f.at !== undefined || (process.env['HANTU__SIM__AT'] === undefined && days === undefined)) sim['at'] = f.at ?? '08:57';
       if (f.day) sim['day'] = f.day;
       if (f.data) sim['data'] = f.data;
       // The timeline is the console output; the log carries only errors unless asked for more.
       const quiet = program.opts<{ logLevel?: string }>().logLevel === undefined && !process.env['LOG_LEVEL'] ? { logLevel: 'error' } : {};
       const config = configFrom(program, { sim, ...quiet });
       const logger = loggerFor(config);
-      const kis =
-        f.paper || f.live
-          ? kisSessionFromEnv({
-              mode: f.live ? 'real' : 'paper',
-              env: process.env,
-              envFile: program.opts<{ envFile?: string }>().envFile ?? (existsSync('.env') ? '.env' : undefined),
-              dataDir: config.dataDir,
-              logger,
-            })
-          : undefined;
-      const day = await startTradingDay({ config, logger, watchlist, databaseUrl: process.env['DATABASE_URL'], ...(kis ? { kis } : {}) });
+      const databaseUrl = process.env['DATABASE_URL'] || undefined;
+      const common = { config, logger, watchlist, ...(f.ledgerAccount ? { ledgerAccountId: f.ledgerAccount } : {}), ...(trading ? { trading } : {}) };
+
+      if (days !== undefined) {
+        const r = await runCampaign({
+          ...common,
+          days,
+          from: f.from,
+          at: f.at !== undefined || process.env['HANTU__SIM__AT'] !== undefined ? config.sim.at : undefined,
+          databaseUrl,
+          onDay: (d, i, n) => {
+            const paths = writeRunReport(config.dataDir, d.report);
+            const c = d.comparison;
+            console.log(`\n${formatRunSummary(d.report)}\nreport: ${paths.json}`);
+            for (const x of c.findings) console.log(`  ${formatFinding(x)}`);
+            console.log(
+              `day ${i + 1}/${n} ${d.day}: divergences=${c.divergences} duplicate_orders=${c.duplicateOrders} lost_fills=${c.lostFills} · carried to the next day: ${d.carried.holdings.length} holdings, cash ${d.carried.cash.toLocaleString('en-US')} won (D+2 cash as the next deposit) · ${(d.wallMs / 1000).toFixed(1)} s\n`,
+            );
+          },
+        });
+        console.log(`campaign: ledger ${r.ledger} · account ${r.accountId}`);
+        console.log(`days=${r.days.length} divergences=${r.divergences} duplicate_orders=${r.duplicateOrders} lost_fills=${r.lostFills}`);
+        if (r.divergences + r.duplicateOrders + r.lostFills > 0) process.exitCode = 1;
+        return;
+      }
+
+      let day: RunningDay;
+      let done: Promise<RunReport>;
+      if (f.twin !== undefined) {
+        const twinFile = f.twin;
+        ({ running: day, done } = await startDayOnTwinFile({ ...common, twinFile, databaseUrl, onWaiting: () => console.log(`hantu run: waiting for the twin endpoint ${twinFile}`) }));
+      } else {
+        const kis =
+          f.paper || f.live
+            ? kisSessionFromEnv({
+                mode: f.live ? 'real' : 'paper',
+                env: process.env,
+                envFile: program.opts<{ envFile?: string }>().envFile ?? (existsSync('.env') ? '.env' : undefined),
+                dataDir: config.dataDir,
+                logger,
+              })
+            : undefined;
+        day = await startTradingDay({ ...common, databaseUrl, ...(kis ? { kis } : {}) });
+        done = day.done;
+      }
       const onSignal = (): void => void day.stop();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      const report = await day.done;
+      const report = await done;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       const paths = writeRunReport(config.dataDir, report);
