@@ -312,6 +312,16 @@ export class SimEngine {
   }
 
   /** Shares of `code` that a new sell may use: held minus open sells' remaining quantities. */
+  /**
+   * Shares of each code the account has offered in open sell orders (one pass over the day's orders;
+   * `sellableQty` for every holding at once).
+   */
+  openSellQtyByCode(accountKey: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const o of this.orderList) if (o.accountKey === accountKey && o.side === 'SELL' && o.status === 'OPEN') out.set(o.code, (out.get(o.code) ?? 0) + remainingOf(o));
+    return out;
+  }
+
   sellableQty(accountKey: string, code: string): number {
     const l = this.ledgers.get(accountKey);
     if (!l) return 0;

@@ -75,6 +75,7 @@ export function inquireBalance(ctx: SimRestContext): KisReply {
   let scts = 0;
   let pchsSum = 0;
   let openingValue = ledger.openingCash;
+  const offered = ctx.engine.openSellQtyByCode(key);
   const rows = ledger.holdings().map((h) => {
     const inst = ctx.market.instrument(h.code);
     const avg = h.qty > 0 ? h.costBasis / h.qty : 0;
@@ -93,7 +94,7 @@ export function inquireBalance(ctx: SimRestContext): KisReply {
       thdt_buyqty: num(h.todayBuyQty),
       thdt_sll_qty: num(h.todaySellQty),
       hldg_qty: num(h.qty),
-      ord_psbl_qty: num(Math.max(0, ctx.engine.sellableQty(key, h.code))),
+      ord_psbl_qty: num(Math.max(0, h.qty - (offered.get(h.code) ?? 0))),
       pchs_avg_pric: fixed(avg, 4),
       pchs_amt: num(h.costBasis),
       prpr: num(prpr),
