@@ -16,6 +16,7 @@ import type { InstrumentId, InstrumentKind } from '../model/instrument.ts';
 import type { OrderSide, OrderType } from '../model/order-types.ts';
 import type { AccountBalanceReport, OrderAck, OrderBookReport, OrderStatusReport, QuoteReport, VenueOrderRef } from '../model/reports.ts';
 import type { AssetSettings, DecisionKind, SignalType, StrategyQuote } from './strategy.ts';
+import type { ExecutionRequest, PlacedOrder, WorkResult } from '../execution/executor.ts';
 
 /** A new cash order. Structurally the KIS client's `SubmitOrderParams`. */
 export interface SubmitOrderRequest {
@@ -172,40 +173,11 @@ export interface FillRecord {
 }
 
 /** An order for the executor (`src/execution`): the runner's decision plus who placed it and why. */
-export interface ExecutionOrderRequest extends SubmitOrderRequest {
-  readonly clientOrderId: string;
-  /** For the audit log: `strategy:<id>`. */
-  readonly actor: string;
-  readonly strategyId?: string;
-  /** Price (won) the slippage cap of re-prices is measured from (the quote's last trade). */
-  readonly reference?: number;
-  readonly reason: string;
-}
-
+export type ExecutionOrderRequest = ExecutionRequest;
 /** An order the executor placed (journaled, then acknowledged by the venue). */
-export interface PlacedOrderHandle {
-  readonly request: ExecutionOrderRequest;
-  readonly ack: OrderAck;
-  /** Epoch ms. */
-  readonly placedAt: number;
-}
-
+export type PlacedOrderHandle = PlacedOrder;
 /** Where an order stands after the executor worked it (timeouts, re-prices). Won and shares. */
-export interface ExecutionOutcome {
-  readonly clientOrderId: string;
-  readonly status: 'FILLED' | 'PARTIALLY_FILLED' | 'WORKING' | 'CANCELED';
-  /** Over every venue number of the order. */
-  readonly filledQuantity: number;
-  readonly filledValue: number;
-  /** On the latest venue number only (after re-prices, the last modify's). */
-  readonly latestFilledQuantity: number;
-  readonly latestFilledValue: number;
-  readonly reprices: number;
-  readonly venueOrderId: string;
-  readonly branch: string;
-  readonly price?: number;
-  readonly note?: string;
-}
+export type ExecutionOutcome = WorkResult;
 
 /**
  * The order executor as the runner uses it (optional: without it the runner submits through
