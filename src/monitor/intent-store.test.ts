@@ -56,6 +56,7 @@ afterEach(async () => {
 });
 
 describe('JsonFileExitIntentStore', () => {
+
   it('loads nothing from a missing file, and reads back exactly what was saved (a new instance, as after a restart)', async () => {
     const path = join(dir, 'state', 'exit-intents.json');
     const a = new JsonFileExitIntentStore(path);
@@ -99,6 +100,133 @@ describe('JsonFileExitIntentStore', () => {
     await rm(join(dir, 'sub'));
     await s.save(intent('EX-2'));
     expect((await new JsonFileExitIntentStore(path).load()).map((i) => i.clientOrderId)).toEqual(['EX-2']);
+  });
+});
+
+describe('JsonFileExitIntentStore: the append-only log', () => {
+  const HEADER = '{"format":"hantu.exit-intent-log","version":2}';
+  const lineOf = (i: ExitIntent): string => `${JSON.stringify(i)}\n`;
+  const linesOf = async (path: string): Promise<string[]> => (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '');
+
+  it('creates the log with the first save, appends one line per later save, and compacts superseded lines at open', async () => {
+    const path = join(dir, 'exit-intents.json');
+    const a = new JsonFileExitIntentStore(path);
+    await a.save(intent('EX-1'));
+    await a.save(intent('EX-2'));
+    await a.save(intent('EX-1', { state: 'FILLED' }));
+    expect(await linesOf(path)).toEqual([HEADER, JSON.stringify(intent('EX-1')), JSON.stringify(intent('EX-2')), JSON.stringify(intent('EX-1', { state: 'FILLED' }))]);
+    expect(a.stats()).toMatchObject({ saves: 3, rewrites: 1, appends: 2 });
+    await a.close();
+    const b = new JsonFileExitIntentStore(path);
+    // Replaced records keep the position of their first save (oldest first).
+    expect(await b.load()).toEqual([intent('EX-1', { state: 'FILLED' }), intent('EX-2')]);
+    expect(await linesOf(path)).toEqual([HEADER, JSON.stringify(intent('EX-1', { state: 'FILLED' })), JSON.stringify(intent('EX-2'))]);
+    expect(b.stats()).toMatchObject({ rewrites: 1 });
+    // A clean log is not rewritten at open: appends go on at its end (also after a close).
+    await b.save(intent('EX-3'));
+    await b.close();
+    await b.save(intent('EX-4'));
+    await b.close();
+    expect(b.stats()).toMatchObject({ rewrites: 1, appends: 2 });
+    const c = new JsonFileExitIntentStore(path);
+    expect((await c.load()).map((i) => i.clientOrderId)).toEqual(['EX-1', 'EX-2', 'EX-3', 'EX-4']);
+    expect(c.stats()).toMatchObject({ rewrites: 0 });
+    await c.close();
+    expect(await readdir(dir)).toEqual(['exit-intents.json']);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('makes a save durable before it resolves: the line is in the file when the promise settles', async () => {
+    const path = join(dir, 'exit-intents.json');
+    const s = new JsonFileExitIntentStore(path);
+    for (let n = 0; n < 5; n++) {
+      await s.save(intent(`EX-${n}`));
+      expect((await linesOf(path)).at(-1)).toBe(JSON.stringify(intent(`EX-${n}`)));
+    }
+    await s.close();
+  });
+
+  it('writes concurrent saves together (group commit), in call order', async () => {
+    const path = join(dir, 'exit-intents.json');
+    const s = new JsonFileExitIntentStore(path);
+    await s.load();
+    await s.save(intent('EX-0'));
+    await Promise.all(Array.from({ length: 20 }, (_, n) => s.save(intent(`EX-${n % 4}`, { note: `n=${n}` }))));
+    const st = s.stats();
+    expect(st.saves).toBe(21);
+    expect(st.appends + st.rewrites).toBeLessThan(21);
+    const lines = await linesOf(path);
+    expect(lines.slice(-20)).toEqual(Array.from({ length: 20 }, (_, n) => JSON.stringify(intent(`EX-${n % 4}`, { note: `n=${n}` }))));
+    expect((await new JsonFileExitIntentStore(path).load()).map((i) => i.note)).toEqual(['n=16', 'n=17', 'n=18', 'n=19']);
+    await s.close();
+  });
+
+  it('ignores a torn last line (a save cut by a crash never resolved) and compacts it away before appending', async () => {
+    const path = join(dir, 'exit-intents.json');
+    const full = lineOf(intent('EX-2'));
+    await writeFile(path, `${HEADER}\n${lineOf(intent('EX-1'))}${lineOf(intent('EX-1', { state: 'FILLED' }))}${full.slice(0, 57)}`);
+    const s = new JsonFileExitIntentStore(path);
+    expect(await s.load()).toEqual([intent('EX-1', { state: 'FILLED' })]);
+    expect(s.stats()).toMatchObject({ tornTailsDropped: 1, rewrites: 1 });
+    expect(await readFile(path, 'utf8')).toBe(`${HEADER}\n${lineOf(intent('EX-1', { state: 'FILLED' }))}`);
+    await s.save(intent('EX-3'));
+    await s.close();
+    expect((await new JsonFileExitIntentStore(path).load()).map((i) => i.clientOrderId)).toEqual(['EX-1', 'EX-3']);
+  });
+
+  it('ignores a tail of zero bytes (a size extended without its data), and a first save torn after the header', async () => {
+    const path = join(dir, 'exit-intents.json');
+    await writeFile(path, `${HEADER}\n${lineOf(intent('EX-1'))}\0\0\0\0\0\0`);
+    expect((await new JsonFileExitIntentStore(path).load()).map((i) => i.clientOrderId)).toEqual(['EX-1']);
+    await writeFile(path, `${HEADER}\n{"version":1,"clientOrd`);
+    const s = new JsonFileExitIntentStore(path);
+    // Without load(): the first save opens (and compacts) the log itself.
+    await s.save(intent('EX-9'));
+    await s.close();
+    expect(await readFile(path, 'utf8')).toBe(`${HEADER}\n${lineOf(intent('EX-9'))}`);
+  });
+
+  it('fails closed on a bad line that is not a torn tail, and on a log of another version, leaving the file as it was', async () => {
+    const path = join(dir, 'exit-intents.json');
+    const middle = `${HEADER}\n${lineOf(intent('EX-1'))}{"version":1,"clientOrd\n${lineOf(intent('EX-2'))}`;
+    await writeFile(path, middle);
+    await expect(new JsonFileExitIntentStore(path).load()).rejects.toMatchObject({ code: 'INTENT_STORE_CORRUPT', disposition: 'fatal', message: expect.stringMatching(/line 3 of the exit intent log is not valid JSON/) });
+    expect(await readFile(path, 'utf8')).toBe(middle);
+    // A complete (newline-terminated) last line that is invalid is not a torn write.
+    const invalidLast = `${HEADER}\n${lineOf(intent('EX-1'))}${lineOf({ ...intent('EX-2'), quantity: -1 })}`;
+    await writeFile(path, invalidLast);
+    await expect(new JsonFileExitIntentStore(path).load()).rejects.toThrow(/exit intent at line 3 .* is invalid: quantity/);
+    await writeFile(path, `${HEADER}\n\n${lineOf(intent('EX-1'))}`);
+    await expect(new JsonFileExitIntentStore(path).load()).rejects.toMatchObject({ code: 'INTENT_STORE_CORRUPT' });
+    await writeFile(path, `{"format":"hantu.exit-intent-log","version":3}\n${lineOf(intent('EX-1'))}`);
+    await expect(new JsonFileExitIntentStore(path).load()).rejects.toThrow(/format version 3/);
+    // A save on a corrupt log fails closed too (and writes nothing).
+    await writeFile(path, middle);
+    await expect(new JsonFileExitIntentStore(path).save(intent('EX-3'))).rejects.toMatchObject({ code: 'INTENT_STORE_CORRUPT' });
+    expect(await readFile(path, 'utf8')).toBe(middle);
+  });
+
+  it('reads a version 1 file (one JSON document) and converts it to a log', async () => {
+    const path = join(dir, 'exit-intents.json');
+    await writeFile(path, `${JSON.stringify({ version: 1, intents: [intent('EX-1'), intent('EX-2', { state: 'FILLED' })] }, null, 2)}\n`);
+    const s = new JsonFileExitIntentStore(path);
+    expect(await s.load()).toEqual([intent('EX-1'), intent('EX-2', { state: 'FILLED' })]);
+    expect(await linesOf(path)).toEqual([HEADER, JSON.stringify(intent('EX-1')), JSON.stringify(intent('EX-2', { state: 'FILLED' }))]);
+    await s.save(intent('EX-1', { state: 'FILLED' }));
+    await s.close();
+    expect(await new JsonFileExitIntentStore(path).load()).toEqual([intent('EX-1', { state: 'FILLED' }), intent('EX-2', { state: 'FILLED' })]);
+  });
+
+  it('compacts a log grown past compactAtBytes while running', async () => {
+    const path = join(dir, 'exit-intents.json');
+    const s = new JsonFileExitIntentStore(path, { compactAtBytes: 4_000 });
+    for (let n = 0; n < 40; n++) await s.save(intent(`EX-${n % 3}`, { note: `n=${n}` }));
+    const st = s.stats();
+    expect(st.rewrites).toBeGreaterThan(1);
+    expect(st.bytes).toBeLessThan(4 * 4_000);
+    expect((await stat(path)).size).toBe(st.bytes);
+    await s.close();
+    expect((await new JsonFileExitIntentStore(path).load()).map((i) => i.note)).toEqual(['n=39', 'n=37', 'n=38']);
   });
 });
 

@@ -1,5 +1,7 @@
+import fs, { constants as fsConstants } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { promisify } from 'node:util';
 import { AppError, type Disposition } from '../core/errors.ts';
 import { ExitIntentSchema, type ExitIntent } from './intent.ts';
 
@@ -62,55 +64,237 @@ export class InMemoryExitIntentStore implements ExitIntentStore {
   }
 }
 
-interface IntentFile {
+/** The legacy (version 1) file: one JSON document rewritten on every save. Read, then converted. */
+interface LegacyIntentFile {
   readonly version: 1;
   readonly intents: readonly ExitIntent[];
 }
 
+/** First line of an intent log (format version 2). */
+const LOG_FORMAT = 'hantu.exit-intent-log';
+const LOG_VERSION = 2;
+const HEADER_LINE = `${JSON.stringify({ format: LOG_FORMAT, version: LOG_VERSION })}\n`;
+
+/** The optional flag that makes each `write` durable (data and size) before it returns; absent on Windows. */
+const O_DSYNC: number | undefined = fsConstants.O_DSYNC;
+
+const openFd = promisify(fs.open);
+const writeFd = promisify(fs.write);
+const fdatasyncFd = promisify(fs.fdatasync);
+const closeFd = promisify(fs.close);
+
+export interface JsonFileExitIntentStoreOptions {
+  /**
+   * Compact the log (rewrite it with one line per intent) once it is larger than this many bytes and
+   * more than 4 times its size after the previous compaction. Default 8 MiB (about 10,000 saves).
+   */
+  readonly compactAtBytes?: number;
+}
+
+/** What the store did since it was created (for tests and diagnostics). Counts, bytes. */
+export interface IntentLogStats {
+  /** Saves made durable. */
+  saves: number;
+  /** Appends (one write + data sync each); concurrent saves share one (group commit). */
+  appends: number;
+  /** Whole-file rewrites (creation, compaction at open or when large, recovery after a failed write). */
+  rewrites: number;
+  /** Unterminated last lines dropped at open (a save torn by a crash; it never resolved). */
+  tornTailsDropped: number;
+  /** Current size of the log file. */
+  bytes: number;
+}
+
+type Op =
+  | { readonly kind: 'save'; readonly intent: ExitIntent; readonly line: string; readonly resolve: () => void; readonly reject: (e: unknown) => void }
+  | { readonly kind: 'task'; readonly run: () => Promise<void> };
+
 /**
- * Keeps every intent in one JSON file (`{ version: 1, intents: [...] }`). Each save rewrites the whole
- * file atomically: write a temporary file in the same folder, fsync it, rename it over the old one,
- * then fsync the folder, so a crash leaves either the old or the new file, never a torn one. Saves are
- * serialised in call order. The file is small: intents are a handful per day.
+ * Keeps every intent in an append-only log file (JSON Lines): a header line
+ * `{"format":"hantu.exit-intent-log","version":2}`, then one line per save holding the full intent;
+ * a later line of the same `clientOrderId` replaces the earlier one (the order of first saves is kept).
+ *
+ * Durability: a save appends its line with one `write` on a descriptor opened `O_APPEND | O_DSYNC`
+ * (the data and the new file size are on disk when the write returns; `fdatasync` after the write
+ * where `O_DSYNC` does not exist) and resolves only then: the monitor sends an order only after its
+ * intent is durable. Saves that arrive while an append is in flight are written together by the next
+ * append (group commit), in call order, each resolving when its bytes are durable.
+ *
+ * Crash safety: a crash during an append can leave a torn last line. A record counts only when its
+ * line ends with a newline, so an unterminated last line is ignored at open (its save never resolved,
+ * so no order was sent on it; the previous state of that intent stands). Any other unreadable or
+ * invalid line fails the load closed (`INTENT_STORE_CORRUPT`), leaving the file untouched.
+ *
+ * Compaction: at open (`load`, or the first save), a log with a torn tail or superseded lines, or a
+ * legacy version 1 file (`{ version: 1, intents: [...] }`, read as before), is rewritten atomically
+ * with one line per intent: temporary file in the same folder, fsync, rename over the log, fsync of the
+ * folder. The same rewrite creates the file on the first save, recovers after a failed append (which
+ * may have left a partial line), and compacts a log grown past `compactAtBytes`. The file has mode 0600.
  */
 export class JsonFileExitIntentStore implements ExitIntentStore {
   readonly #path: string;
+  readonly #compactAtBytes: number;
+  /** The durable state: what a load after a crash now would return; undefined until the file is read. */
   #byId: Map<string, ExitIntent> | undefined;
-  #chain: Promise<void> = Promise.resolve();
+  /** Append descriptor, open only while the file is known to end on a record boundary. */
+  #fd: number | undefined;
+  /** The next write must rewrite the whole file (no file yet, torn tail, legacy format, failed write). */
+  #mustRewrite = true;
+  #compactedBytes = 0;
   #seq = 0;
+  readonly #queue: Op[] = [];
+  #draining = false;
+  readonly #stats: IntentLogStats = { saves: 0, appends: 0, rewrites: 0, tornTailsDropped: 0, bytes: 0 };
 
-  /** @param path the JSON file (created with its folder on the first save) */
-  constructor(path: string) {
+  /** @param path the log file (created with its folder on the first save) */
+  constructor(path: string, options: JsonFileExitIntentStoreOptions = {}) {
     this.#path = path;
+    this.#compactAtBytes = options.compactAtBytes ?? 8 * 1024 * 1024;
   }
 
-  async load(): Promise<ExitIntent[]> {
-    await this.#chain;
-    const byId = await this.#read();
-    this.#byId = byId;
-    return [...byId.values()].map((i) => structuredClone(i));
+  /** Reads the file again (after any pending save), compacting it when needed. */
+  load(): Promise<ExitIntent[]> {
+    return this.#task(async () => {
+      await this.#open();
+      return [...this.#byId!.values()].map((i) => structuredClone(i));
+    });
   }
 
   save(intent: ExitIntent): Promise<void> {
     const copy = structuredClone(intent);
-    const task = this.#chain.then(async () => {
-      this.#byId ??= await this.#read();
-      const next = new Map(this.#byId);
-      next.set(copy.clientOrderId, copy);
-      await this.#write({ version: 1, intents: [...next.values()] });
-      this.#byId = next;
+    const line = `${JSON.stringify(copy)}\n`;
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ kind: 'save', intent: copy, line, resolve, reject });
+      void this.#drain();
     });
-    this.#chain = task.catch(() => undefined);
-    return task;
   }
 
-  async #read(): Promise<Map<string, ExitIntent>> {
+  /** Closes the append descriptor after pending saves (a later save opens it again). Call at shutdown. */
+  close(): Promise<void> {
+    return this.#task(() => this.#closeAppender());
+  }
+
+  /** Counters since creation (a copy). */
+  stats(): IntentLogStats {
+    return { ...this.#stats };
+  }
+
+  #task<T>(fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ kind: 'task', run: () => fn().then(resolve, reject) });
+      void this.#drain();
+    });
+  }
+
+  /** Runs queued operations one at a time, in call order; consecutive saves form one batch. */
+  async #drain(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const head = this.#queue[0]!;
+        if (head.kind === 'task') {
+          this.#queue.shift();
+          await head.run();
+          continue;
+        }
+        let n = 1;
+        while (n < this.#queue.length && this.#queue[n]!.kind === 'save') n++;
+        await this.#commit(this.#queue.splice(0, n) as Extract<Op, { kind: 'save' }>[]);
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Makes a batch of saves durable (one append, or a rewrite); settles every save of the batch. */
+  async #commit(batch: readonly Extract<Op, { kind: 'save' }>[]): Promise<void> {
+    try {
+      if (this.#byId === undefined) await this.#open();
+    } catch (err) {
+      for (const op of batch) op.reject(err);
+      return;
+    }
+    const next = new Map(this.#byId);
+    for (const op of batch) next.set(op.intent.clientOrderId, op.intent);
+    try {
+      // After close(): the log still ends on a record boundary, appends go on in a new descriptor.
+      if (!this.#mustRewrite && this.#fd === undefined) this.#fd = await this.#openAppender().catch(() => undefined);
+      if (this.#mustRewrite || this.#fd === undefined) await this.#rewrite(next);
+      else await this.#append(batch.map((op) => op.line).join(''));
+    } catch (err) {
+      // The file may now end in a partial line: never append after it; the next save rewrites it
+      // from the durable state (without this batch).
+      this.#mustRewrite = true;
+      await this.#closeAppender().catch(() => undefined);
+      const e = new IntentStoreError('INTENT_STORE_WRITE_FAILED', `cannot write the exit intent log: path=${this.#path}`, { path: this.#path }, { cause: err });
+      for (const op of batch) op.reject(e);
+      return;
+    }
+    this.#byId = next;
+    this.#stats.saves += batch.length;
+    for (const op of batch) op.resolve();
+    if (this.#stats.bytes > this.#compactAtBytes && this.#stats.bytes > 4 * this.#compactedBytes) {
+      await this.#rewrite(next).catch(() => {
+        this.#mustRewrite = true;
+      });
+    }
+  }
+
+  /** Reads the file into the durable state; compacts it when it is not a clean log. */
+  async #open(): Promise<void> {
+    await this.#closeAppender();
+    const r = await this.#read();
+    this.#byId = r.byId;
+    this.#stats.tornTailsDropped += r.tornTail ? 1 : 0;
+    this.#stats.bytes = r.bytes;
+    this.#compactedBytes = r.bytes;
+    this.#mustRewrite = true;
+    if (!r.exists) return; // created by the first save
+    try {
+      if (r.clean) {
+        this.#fd = await this.#openAppender();
+        this.#mustRewrite = false;
+      } else {
+        await this.#rewrite(r.byId);
+      }
+    } catch {
+      // Read fine; the next save rewrites the file (and reports a failure then).
+    }
+  }
+
+  async #read(): Promise<{ byId: Map<string, ExitIntent>; exists: boolean; clean: boolean; tornTail: boolean; bytes: number }> {
     let text: string;
     try {
       text = await readFile(this.#path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { byId: new Map(), exists: false, clean: false, tornTail: false, bytes: 0 };
       throw new IntentStoreError('INTENT_STORE_CORRUPT', `cannot read the exit intent file: path=${this.#path}`, { path: this.#path }, { cause: err });
+    }
+    const bytes = Buffer.byteLength(text, 'utf8');
+    const nl = text.indexOf('\n');
+    const header = nl < 0 ? undefined : parseOrUndefined(text.slice(0, nl));
+    if (header !== null && typeof header === 'object' && (header as { format?: unknown }).format === LOG_FORMAT) {
+      const version = (header as { version?: unknown }).version;
+      if (version !== LOG_VERSION) {
+        throw new IntentStoreError('INTENT_STORE_CORRUPT', `the exit intent log has format version ${String(version)}, this build reads ${LOG_VERSION}: path=${this.#path}`, { path: this.#path });
+      }
+      const lines = text.slice(nl + 1).split('\n');
+      const tail = lines.pop()!; // after the last newline: '' when the log ends on a record boundary
+      const byId = new Map<string, ExitIntent>();
+      lines.forEach((l, i) => {
+        const lineNo = i + 2;
+        let raw: unknown;
+        try {
+          raw = JSON.parse(l);
+        } catch (err) {
+          throw new IntentStoreError('INTENT_STORE_CORRUPT', `line ${lineNo} of the exit intent log is not valid JSON: path=${this.#path}`, { path: this.#path, line: lineNo }, { cause: err });
+        }
+        const intent = this.#validate(raw, `exit intent at line ${lineNo}`, { line: lineNo });
+        byId.set(intent.clientOrderId, intent);
+      });
+      const tornTail = tail.length > 0;
+      return { byId, exists: true, clean: !tornTail && lines.length === byId.size, tornTail, bytes };
     }
     let parsed: unknown;
     try {
@@ -118,31 +302,53 @@ export class JsonFileExitIntentStore implements ExitIntentStore {
     } catch (err) {
       throw new IntentStoreError('INTENT_STORE_CORRUPT', `the exit intent file is not valid JSON: path=${this.#path}`, { path: this.#path }, { cause: err });
     }
-    const shape = (parsed ?? {}) as Partial<IntentFile>;
+    const shape = (parsed ?? {}) as Partial<LegacyIntentFile>;
     if (shape.version !== 1 || !Array.isArray(shape.intents)) {
-      throw new IntentStoreError('INTENT_STORE_CORRUPT', `the exit intent file has no version 1 intent list: path=${this.#path}`, { path: this.#path });
+      throw new IntentStoreError('INTENT_STORE_CORRUPT', `the exit intent file is neither an intent log nor a version 1 intent list: path=${this.#path}`, { path: this.#path });
     }
-    const out = new Map<string, ExitIntent>();
+    const byId = new Map<string, ExitIntent>();
     shape.intents.forEach((raw, index) => {
-      const r = ExitIntentSchema.safeParse(raw);
-      if (!r.success) {
-        const issues = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-        throw new IntentStoreError('INTENT_STORE_CORRUPT', `exit intent ${index} in ${this.#path} is invalid: ${issues}`, { path: this.#path, index });
-      }
-      // Validated field by field above; only the brands (InstrumentId, UnixMillis) are added by the cast.
-      out.set(r.data.clientOrderId, r.data as unknown as ExitIntent);
+      const intent = this.#validate(raw, `exit intent ${index}`, { index });
+      byId.set(intent.clientOrderId, intent);
     });
-    return out;
+    return { byId, exists: true, clean: false, tornTail: false, bytes };
   }
 
-  async #write(content: IntentFile): Promise<void> {
+  #validate(raw: unknown, what: string, context: Record<string, unknown>): ExitIntent {
+    const r = ExitIntentSchema.safeParse(raw);
+    if (!r.success) {
+      const issues = r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new IntentStoreError('INTENT_STORE_CORRUPT', `${what} in ${this.#path} is invalid: ${issues}`, { path: this.#path, ...context });
+    }
+    // Validated field by field above; only the brands (InstrumentId, UnixMillis) are added by the cast.
+    return r.data as unknown as ExitIntent;
+  }
+
+  /** Appends bytes durably (O_DSYNC write, or write + fdatasync). */
+  async #append(text: string): Promise<void> {
+    const fd = this.#fd!;
+    const buf = Buffer.from(text, 'utf8');
+    for (let off = 0; off < buf.length; ) {
+      const { bytesWritten } = await writeFd(fd, buf, off, buf.length - off);
+      off += bytesWritten;
+    }
+    if (O_DSYNC === undefined) await fdatasyncFd(fd);
+    this.#stats.appends++;
+    this.#stats.bytes += buf.length;
+  }
+
+  /** Replaces the file atomically with one line per intent, then opens it for appends. */
+  async #rewrite(byId: ReadonlyMap<string, ExitIntent>): Promise<void> {
+    await this.#closeAppender();
     const dir = dirname(this.#path);
     const tmp = `${this.#path}.tmp-${process.pid}-${this.#seq++}`;
+    let content = HEADER_LINE;
+    for (const i of byId.values()) content += `${JSON.stringify(i)}\n`;
     try {
       await mkdir(dir, { recursive: true });
       const fh = await open(tmp, 'w', 0o600);
       try {
-        await fh.writeFile(`${JSON.stringify(content, null, 2)}\n`, 'utf8');
+        await fh.writeFile(content, 'utf8');
         await fh.sync();
       } finally {
         await fh.close();
@@ -151,8 +357,33 @@ export class JsonFileExitIntentStore implements ExitIntentStore {
       await syncDir(dir);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
-      throw new IntentStoreError('INTENT_STORE_WRITE_FAILED', `cannot write the exit intent file: path=${this.#path}`, { path: this.#path }, { cause: err });
+      throw err;
     }
+    this.#stats.rewrites++;
+    this.#stats.bytes = Buffer.byteLength(content, 'utf8');
+    this.#compactedBytes = this.#stats.bytes;
+    this.#mustRewrite = false;
+    // The rewrite is durable; without an append descriptor the next save rewrites again.
+    this.#fd = await this.#openAppender().catch(() => undefined);
+  }
+
+  #openAppender(): Promise<number> {
+    const c = fsConstants;
+    return openFd(this.#path, c.O_WRONLY | c.O_APPEND | (O_DSYNC ?? 0));
+  }
+
+  async #closeAppender(): Promise<void> {
+    const fd = this.#fd;
+    this.#fd = undefined;
+    if (fd !== undefined) await closeFd(fd);
+  }
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
