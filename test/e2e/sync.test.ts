@@ -85,7 +85,7 @@ const ENGINES: Engine[] = [
 const STOP_AT_OPEN = { default: { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 50 } } };
 const NO_EXITS = { default: { thresholds: { type: 'percent', stopLossPct: 50, takeProfitPct: 50 } } };
 
-async function start(engine: Engine, holdings: SimHoldingSpec[], monitor: unknown, opts: { ledgerAccountId?: string; at?: string; openOrderCheckMs?: number } = {}): Promise<Ctx> {
+async function start(engine: Engine, holdings: SimHoldingSpec[], monitor: unknown, opts: { ledgerAccountId?: string; at?: string; openOrderCheckMs?: number; syncPeriodicMs?: number } = {}): Promise<Ctx> {
   clearSharedLimiters();
   const at = opts.at ?? '08:59:30';
   const clock = new TestClock(kstInstant(DAY, at));
@@ -105,6 +105,7 @@ async function start(engine: Engine, holdings: SimHoldingSpec[], monitor: unknow
       ...(db ? { database: db } : {}),
       ...(opts.ledgerAccountId ? { ledgerAccountId: opts.ledgerAccountId } : {}),
       ...(opts.openOrderCheckMs !== undefined ? { openOrderCheckMs: opts.openOrderCheckMs } : {}),
+      ...(opts.syncPeriodicMs !== undefined ? { syncPeriodicMs: opts.syncPeriodicMs } : {}),
     }),
     'start of day',
   );
@@ -182,8 +183,8 @@ describe.each(ENGINES)('hybrid sync on the twin — $name', { timeout: 60_000 },
   });
 
   test('fills while the WebSocket is down are recovered by the emergency sync after the reconnect', async () => {
-    // The open-order check is off here, so the reconnect's sync is what finds the fill.
-    const c = await start(engine, [{ code: '005930', quantity: 10, avgPrice: 190_000 }], NO_EXITS, { openOrderCheckMs: 0 });
+    // The open-order check and the periodic sync are off here, so the reconnect's sync is what finds the fill.
+    const c = await start(engine, [{ code: '005930', quantity: 10, avgPrice: 190_000 }], NO_EXITS, { openOrderCheckMs: 0, syncPeriodicMs: 6 * 3_600_000 });
     await drive(c.clock, () => c.clock.now() >= kstInstant(DAY, '09:05'), '09:05');
     const ledger = engine.ledgerOf(c.day);
     const acct = c.day.sync.startupOutcome!.report!.accountId;

@@ -56,7 +56,7 @@ describe.each(backends)('kill -9 mid-submit, then restart — %s', (_name, open)
     const db = await open();
     const rates = { commissionBps: bps(config.fees.commissionBps), sellTaxBps: bps(config.fees.sellTaxBps) };
     const ledger = new Ledger(db, { rates, clock, accounts: [twin.endpoint.account] });
-    const accountId = `crash-${Math.random().toString(36).slice(2, 10)}`;
+    const accountId = `crash-${Math.random().toString(36).slice(2, 8)}`;
     await ledger.accounts.register({ id: accountId, env: 'sim', accountNumber: twin.endpoint.account });
     const alerts: string[] = [];
     const newSync = () =>

@@ -44,7 +44,7 @@ describe.each(backends)('OrderExecutor on the twin — %s', (_name, open) => {
     const client: KisClient = clientForTwin(twin.endpoint, { clock, logger: silentLogger(), dataDir: mkdtempSync(join(tmpdir(), 'hantu-exec-')) });
     const db = await open();
     const ledger = new Ledger(db, { rates: { commissionBps: bps(config.fees.commissionBps), sellTaxBps: bps(config.fees.sellTaxBps) }, clock, accounts: [twin.endpoint.account] });
-    const accountId = `exec-test-${Math.random().toString(36).slice(2, 10)}`;
+    const accountId = `exec-test-${Math.random().toString(36).slice(2, 8)}`;
     await ledger.accounts.register({ id: accountId, env: 'sim', accountNumber: twin.endpoint.account });
     const executor = ledgerExecutor({ venue: client, ledger, accountId, clock, logger: silentLogger() });
     simDriver.inFlight = () => client.requestsInFlight + (db.inFlight ?? 0);

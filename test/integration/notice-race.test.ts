@@ -36,7 +36,7 @@ describe.each(backends)('a notice that overtakes the REST acknowledgement — %s
   async function setup() {
     const clock = new TestClock(T);
     const ledger = new Ledger(db, { rates: RATES, clock, accounts: ['50000001-01'] });
-    const accountId = `race-${randomBytes(4).toString('hex')}`;
+    const accountId = `race-${randomBytes(3).toString('hex')}`;
     await ledger.accounts.register({ id: accountId, env: 'sim', accountNumber: '50000001-01' });
     await ledger.cash.upsert(accountId, { deposit: krw(10_000_000), settlementD1: krw(10_000_000), settlementD2: krw(10_000_000) });
     const venue = { requestBalance: () => Promise.reject(new Error('no REST in this test')), requestOrders: () => Promise.reject(new Error('no REST in this test')) };
