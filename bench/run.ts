@@ -6,6 +6,7 @@ import { benchRealtime } from './realtime.ts';
 import { benchBacktest } from './backtest.ts';
 import { benchStrategy } from './strategy.ts';
 import { benchSync } from './sync.ts';
+import { benchChaos } from './chaos.ts';
 
 /**
  * `npm run bench`: runs every benchmark and writes `.reports/bench.json` (and prints it).
@@ -18,6 +19,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   sync: benchSync,
   strategy: benchStrategy,
   backtest: benchBacktest,
+  chaos: benchChaos,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

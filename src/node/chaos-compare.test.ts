@@ -112,6 +112,28 @@ describe('compareDay (synthetic ledger vs synthetic twin)', () => {
     expect(r.findings).toEqual([]);
   });
 
+  it('a modify the ledger never linked (its answer and notice lost): the filled quantity diverges and the finding names the modify', () => {
+    const d = syntheticConsistentDay();
+    // The ledger holds the re-priced order as cancelled with nothing filled, the fills of the modify as
+    // an outside order's (the restarted node's reconciliation after a kill -9 inside the modify).
+    const r = compareDay({
+      ...d,
+      ledger: { ...d.ledger, orders: [{ ...d.ledger.orders[0]!, status: 'CANCELED', filledQty: 0 }], fills: [{ venueOrderId: '0000000002', tradeId: 'R8', quantity: 8, price: 190_000, source: 'REST' }] },
+      twin: {
+        ...d.twin,
+        orders: [
+          { ...d.twin.orders[0]!, status: 'REPLACED', filledQty: 0 },
+          { odno: '0000000002', origOdno: '0000000001', kind: 'MODIFY', side: 'SELL', code: '005930', ordQty: 8, filledQty: 8, status: 'FILLED', ts: T0 + 2_500 },
+        ],
+        fills: [{ odno: '0000000002', fillSeq: 1, quantity: 8, price: 190_000, ts: T0 + 3_000 }],
+      },
+    });
+    expect([r.divergences, r.duplicateOrders, r.lostFills]).toEqual([1, 0, 0]);
+    expect(formatFinding(r.findings[0]!)).toBe(
+      'divergence ORDER_FILLED_QTY EX-1: order EX-1: the ledger counts 0 shares filled, the twin 8; venue order 0000000002 (modify of 0000000001) filled 8, not linked to the order in the ledger',
+    );
+  });
+
   it('an order open in the ledger but done at the twin (or the other way round) is a divergence', () => {
     const d = syntheticConsistentDay();
     const r = compareDay({ ...d, ledger: { ...d.ledger, orders: [{ ...d.ledger.orders[0]!, status: 'ACCEPTED', filledQty: 0 }] } });

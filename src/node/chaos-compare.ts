@@ -261,7 +261,19 @@ export function compareDay(input: CompareInput): CompareResult {
     }
     if (!o.earlier && venue.length > 0) {
       const twinFilled = venue.reduce((a, v) => a + v.filledQty, 0);
-      if (twinFilled !== o.filledQty) add('divergence', 'ORDER_FILLED_QTY', o.clientOrderId, o.filledQty, twinFilled, `order ${o.clientOrderId}: the ledger counts ${o.filledQty} shares filled, the twin ${twinFilled}`);
+      if (twinFilled !== o.filledQty) {
+        // Venue orders of its chain the ledger order does not name (a modify whose answer and notice it never got).
+        const unlinked = venue.filter((v) => v.filledQty > 0 && !o.venueOrderIds.includes(v.odno));
+        const hint = unlinked.map((v) => `${v.odno}${v.kind === 'MODIFY' ? ` (modify of ${v.origOdno})` : ''} filled ${v.filledQty}`).join(', ');
+        add(
+          'divergence',
+          'ORDER_FILLED_QTY',
+          o.clientOrderId,
+          o.filledQty,
+          twinFilled,
+          `order ${o.clientOrderId}: the ledger counts ${o.filledQty} shares filled, the twin ${twinFilled}${hint ? `; venue order ${hint}, not linked to the order in the ledger` : ''}`,
+        );
+      }
     }
   }
   for (const r of twin.orders) {

@@ -17,7 +17,8 @@
  * Faults (chaos-plan.ts) are injected on the twin's clock at the planned instants; what was injected,
  * when (simulated) and what it did (notices dropped, REST answers replaced, pids) is recorded per day.
  * Counts: divergences, duplicate orders, lost fills (chaos-compare.ts). A day whose node could not
- * finish (crashed, hung, startup failed) adds a divergence `NODE_RUN`.
+ * finish (crashed, hung, startup failed) adds a divergence `NODE_RUN`; a node run that started with
+ * trading HALTED by its startup reconciliation adds a divergence `NODE_HALTED`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -236,14 +237,21 @@ async function runChaosDay(c: DayContext): Promise<{ day: ChaosDay; carried: Car
   let node: NodeProcess | undefined;
   let restarting: Promise<void> | undefined;
   let dayOver = false;
-  // A kill armed for the next order: fired from inside the twin's order handling (see chaos-plan.ts).
-  let killOnSubmit: { fault: InjectedFault; downMs: number } | undefined;
+  // A kill armed for the next order (or modify): fired from inside the twin's order handling (see chaos-plan.ts).
+  let killOnSubmit: { fault: InjectedFault; downMs: number; modify: boolean } | undefined;
   const accountKey = twinAccountKey(twin);
   twin.twin.rest.state.engine.onEvent((e) => {
-    if (!killOnSubmit || e.kind !== 'accepted' || e.origOdno !== '' || `${e.cano}${e.acntPrdtCd}` !== accountKey) return;
+    if (!killOnSubmit || `${e.cano}${e.acntPrdtCd}` !== accountKey) return;
     const k = killOnSubmit;
+    if (k.modify ? e.kind !== 'replaced' : e.kind !== 'accepted' || e.origOdno !== '') return;
     killOnSubmit = undefined;
-    kill(k.fault, k.downMs, ` at ${hms(clock.now())} mid-submit of order ${e.odno} (${e.side} ${e.code} ${e.ordQty}, placed; the node dies before the answer)`);
+    kill(
+      k.fault,
+      k.downMs,
+      k.modify
+        ? ` at ${hms(clock.now())} mid-modify of order ${e.origOdno} (re-priced as ${e.odno}: ${e.side} ${e.code} ${e.ordQty} @ ${e.ordPrice}, booked; the node dies before the answer)`
+        : ` at ${hms(clock.now())} mid-submit of order ${e.odno} (${e.side} ${e.code} ${e.ordQty}, placed; the node dies before the answer)`,
+    );
   });
 
   const startNode = async (): Promise<void> => {
@@ -327,8 +335,8 @@ async function runChaosDay(c: DayContext): Promise<{ day: ChaosDay; carried: Car
         return;
       case 'kill-9':
         if (fault.onSubmit) {
-          killOnSubmit = { fault: f, downMs: fault.downMs };
-          f.effect = 'armed for the next order: no order came before the close (not fired)';
+          killOnSubmit = { fault: f, downMs: fault.downMs, modify: fault.onModify === true };
+          f.effect = fault.onModify ? 'armed for the next modify: no modify came before the close (not fired)' : 'armed for the next order: no order came before the close (not fired)';
         } else kill(f, fault.downMs);
         return;
     }
@@ -366,6 +374,7 @@ async function runChaosDay(c: DayContext): Promise<{ day: ChaosDay; carried: Car
     }
     dayOver = true;
     for (const t of timers) t.cancel();
+    runFindings.push(...haltedRunFindings(runs));
     finishEffects(twin, counters, restRules);
     // Compare after the node's final sync (it has exited).
     const db = c.pg ?? (await openDatabase({ dataDir: dir, logger: o.logger }));
@@ -403,6 +412,24 @@ async function runChaosDay(c: DayContext): Promise<{ day: ChaosDay; carried: Car
   function runFinding(what: string, run: NodeRun, detail: string): Finding {
     return { category: 'divergence', what, ref: `pid ${run.pid}`, ledger: null, twin: null, detail };
   }
+}
+
+/**
+ * A node run that started HALTED (its startup reconciliation DIVERGED or FAILED: it sends no order, exit
+ * or strategy, for the rest of the day) is a divergence `NODE_HALTED`: the periodic syncs of a halted
+ * node still adopt what the venue says, so the end-of-day comparison alone would not show it.
+ */
+export function haltedRunFindings(runs: readonly Pick<NodeRun, 'pid' | 'halted' | 'startup'>[]): Finding[] {
+  return runs
+    .filter((r) => r.halted)
+    .map((r) => ({
+      category: 'divergence' as const,
+      what: 'NODE_HALTED',
+      ref: `pid ${r.pid}`,
+      ledger: null,
+      twin: null,
+      detail: `node pid ${r.pid} started with trading HALTED (startup reconciliation ${r.startup ?? 'unknown'}): no order was sent after it`,
+    }));
 }
 
 /** Resolves with the exit, or 'hung' when `pastClose()` has held for `graceMs` of wall time. */

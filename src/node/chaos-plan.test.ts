@@ -62,6 +62,23 @@ describe('planChaos (the seeded fault plan of hantu chaos)', () => {
     expect(planChaos({ ...base, killChance: 1, killMode: 'timed' }).every((p) => p.faults.some((f) => f.fault.kind === 'kill-9' && !f.fault.onSubmit))).toBe(true);
   });
 
+  it('next-modify: every kill fires inside the next modify (re-price), the rest of the plan as in mixed mode', () => {
+    const plan = planChaos({ ...base, killChance: 1, killMode: 'next-modify' });
+    for (const p of plan) {
+      const k = p.faults.find((f) => f.fault.kind === 'kill-9')!;
+      expect(k.fault).toMatchObject({ kind: 'kill-9', onSubmit: true, onModify: true });
+      expect(k.at - sessionOf(p.day).open).toBeGreaterThanOrEqual(2 * 60_000);
+      expect(k.at).toBeLessThanOrEqual(sessionOf(p.day).close - 120 * 60_000);
+    }
+    // The mode draws nothing more: the other faults of a seed stay the same.
+    const others = (ps: ReturnType<typeof planChaos>) => ps.map((p) => p.faults.filter((f) => f.fault.kind !== 'kill-9'));
+    expect(others(plan)).toEqual(others(planChaos({ ...base, killChance: 1 })));
+    // The other modes never kill at a modify.
+    for (const killMode of ['timed', 'next-order', 'mixed'] as const) {
+      expect(planChaos({ ...base, killChance: 1, killMode }).flatMap((p) => p.faults).some((f) => f.fault.kind === 'kill-9' && f.fault.onModify)).toBe(false);
+    }
+  });
+
   it('draws only the kinds asked for and honours the count range', () => {
     const plan = planChaos({ ...base, kinds: ['dup-notices', 'http-5xx'], faultsPerDay: { min: 2, max: 2 }, killChance: 0, minKills: 0 });
     for (const p of plan) {
@@ -83,6 +100,7 @@ describe('planChaos (the seeded fault plan of hantu chaos)', () => {
   it('describes a fault in one line', () => {
     expect(describeFault({ kind: 'kill-9', downMs: 45_000, onSubmit: false })).toBe('kill-9 down=45s');
     expect(describeFault({ kind: 'kill-9', downMs: 45_000, onSubmit: true })).toBe('kill-9 at the next order down=45s');
+    expect(describeFault({ kind: 'kill-9', downMs: 45_000, onSubmit: true, onModify: true })).toBe('kill-9 at the next modify down=45s');
     expect(describeFault({ kind: 'drop-fill-notices', count: 2 })).toBe('drop-fill-notices n=2');
     expect(describeFault({ kind: 'delay-notices', delayMs: 5_000, windowMs: 600_000 })).toBe('delay-notices 5s for 10min');
   });

@@ -39,6 +39,8 @@ export type ChaosFaultKind = (typeof CHAOS_FAULT_KINDS)[number];
  *   twin, database and ledger account. `onSubmit`: the kill is armed at the planned instant and fires
  *   at the next order the twin accepts from the node, INSIDE the order request (the order is placed,
  *   the node dies before the answer reaches it: a kill mid-submit); not fired when no order comes.
+ *   `onModify` (with `onSubmit`): it fires at the next MODIFY (a re-price) the twin accepts from the
+ *   node instead, inside that request (the modify is booked, the node dies before its answer).
  */
 export type ChaosFault =
   | { readonly kind: 'disconnect' }
@@ -48,7 +50,7 @@ export type ChaosFault =
   | { readonly kind: 'http-5xx' | 'rate-limit'; readonly count: number }
   | { readonly kind: 'order-answer-lost'; readonly mode: 'http-500' | 'drop' }
   | { readonly kind: 'token-expiry' }
-  | { readonly kind: 'kill-9'; readonly downMs: number; readonly onSubmit: boolean };
+  | { readonly kind: 'kill-9'; readonly downMs: number; readonly onSubmit: boolean; readonly onModify?: boolean };
 
 /** A fault at an instant of the replayed session (epoch ms). */
 export interface PlannedFault {
@@ -81,8 +83,12 @@ export interface ChaosPlanOptions {
   readonly minKills?: number;
   /** The kinds to draw from (default every kind but `kill-9`, which `killChance` governs). */
   readonly kinds?: readonly Exclude<ChaosFaultKind, 'kill-9'>[];
-  /** Timed kills, kills at the next order, or both (default `mixed`: half and half). */
-  readonly killMode?: 'timed' | 'next-order' | 'mixed';
+  /**
+   * Timed kills, kills at the next order, or both (default `mixed`: half and half); `next-modify`: every
+   * kill inside the next modify (re-price) the node sends (not part of `mixed`, so that a seed's plan
+   * does not change).
+   */
+  readonly killMode?: 'timed' | 'next-order' | 'next-modify' | 'mixed';
   /** Window of a kill in minutes after the open (default: timed 10 .. close − 90 min; next order 2 .. close − 120 min). */
   readonly killWindowMin?: readonly [number, number];
 }
@@ -178,11 +184,12 @@ export function planChaos(o: ChaosPlanOptions): DayPlan[] {
     }
     const kill = r.next() < killChance;
     const mixed = r.next() < 0.5;
-    const onSubmit = o.killMode === 'next-order' || (o.killMode !== 'timed' && mixed);
+    const onModify = o.killMode === 'next-modify';
+    const onSubmit = onModify || o.killMode === 'next-order' || (o.killMode !== 'timed' && mixed);
     const window = o.killWindowMin ? [s.open + o.killWindowMin[0] * MIN, s.open + o.killWindowMin[1] * MIN] : onSubmit ? [s.open + 2 * MIN, s.close - 120 * MIN] : [s.open + 10 * MIN, s.close - 90 * MIN];
     const killAt = r.int(window[0]!, window[1]!);
     const downMs = r.int(10, 180) * 1_000;
-    return { day, faults, kill, killFault: { at: killAt, fault: { kind: 'kill-9', downMs, onSubmit } } as PlannedFault };
+    return { day, faults, kill, killFault: { at: killAt, fault: { kind: 'kill-9', downMs, onSubmit, ...(onModify ? { onModify } : {}) } } as PlannedFault };
   });
   // At least `minKills` kills: the days drawn by a generator of the campaign seed get one.
   const want = Math.min(o.minKills ?? 1, plans.length);
@@ -218,6 +225,6 @@ export function describeFault(f: ChaosFault): string {
     case 'order-answer-lost':
       return `${f.kind} (${f.mode})`;
     case 'kill-9':
-      return `${f.kind}${f.onSubmit ? ' at the next order' : ''} down=${Math.round(f.downMs / 1000)}s`;
+      return `${f.kind}${f.onModify ? ' at the next modify' : f.onSubmit ? ' at the next order' : ''} down=${Math.round(f.downMs / 1000)}s`;
   }
 }

@@ -45,7 +45,7 @@ export function registerChaos(program: Command): void {
     .option('--faults <kinds>', `comma-separated fault kinds to draw from (default all): ${CHAOS_FAULT_KINDS.filter((k) => k !== 'kill-9').join(',')}`)
     .option('--faults-per-day <min-max>', 'faults per day besides kills (default 3-6)')
     .option('--kill-chance <p>', 'chance of a kill -9 on a day, 0..1 (default 0.5; a campaign always has at least one)')
-    .option('--kill-mode <mode>', 'timed (at a random instant), next-order (inside the next order the node sends) or mixed', 'mixed')
+    .option('--kill-mode <mode>', 'timed (at a random instant), next-order (inside the next order the node sends), mixed (timed or next-order) or next-modify (inside the next re-price the node sends)', 'mixed')
     .action(async (f: ChaosFlags) => {
       const days = int(f.days, '--days', 1)!;
       const seed = int(f.seed, '--seed', 0)!;
@@ -72,7 +72,7 @@ export function registerChaos(program: Command): void {
       if (killChance !== undefined && !(killChance >= 0 && killChance <= 1)) throw new InputError(`--kill-chance must be within 0..1, was "${f.killChance}"`);
       const strategy = f.strategy === 'none' ? undefined : f.strategy;
       const killMode = f.killMode ?? 'mixed';
-      if (killMode !== 'timed' && killMode !== 'next-order' && killMode !== 'mixed') throw new InputError(`--kill-mode must be timed, next-order or mixed, was "${killMode}"`);
+      if (killMode !== 'timed' && killMode !== 'next-order' && killMode !== 'next-modify' && killMode !== 'mixed') throw new InputError(`--kill-mode must be timed, next-order, next-modify or mixed, was "${killMode}"`);
       if (f.strategyConfig !== undefined && !strategy) throw new InputError('--strategy-config goes with --strategy');
       if (strategy !== undefined && !(STRATEGY_NAMES as readonly string[]).includes(strategy)) throw new InputError(`--strategy: unknown strategy "${strategy}" (known: ${STRATEGY_NAMES.join(', ')}, or none)`);
       const quiet = program.opts<{ logLevel?: string }>().logLevel === undefined && !process.env['LOG_LEVEL'] ? { logLevel: 'error' } : {};
