@@ -100,6 +100,21 @@ describe('reconcile', () => {
     expect(reconcile(view, venue(b, [order('1', 4, 280_000)], unixMillis(CLOSE + 1_000)), rules()).corrections).toEqual([]);
   });
 
+  it('missed fills are projected oldest first: a missed buy, then a missed sell of it, leave the holding the venue shows', () => {
+    // The venue lists orders newest first. Projected in that order, the sell (of more than the ledger
+    // held before the buy) was clamped at 0 and the buy then left 6 shares: "changed outside hantu".
+    const buy = { ...order('1', 6, 420_000, 6), tsEvent: unixMillis(T - 120_000) };
+    const sell = { ...order('2', 10, 720_000, 10), side: 'SELL' as const, price: 72_000, averageFillPrice: 72_000, tsEvent: unixMillis(T - 60_000) };
+    const open = (id: string, v: string, side: 'BUY' | 'SELL', qty: number) => ({ clientOrderId: id, status: 'ACCEPTED' as const, instrumentId: SS, side, quantity: qty, filledQty: 0, venueOrderIds: [v], venueMisses: 0, createdAt: T - 130_000 });
+    const view: LedgerView = { ...empty, positions: [{ instrumentId: SS, quantity: 4, costBasis: 280_000, external: false }], openOrders: [open('b', '1', 'BUY', 6), open('s', '2', 'SELL', 10)] };
+    const c = (v: number, side: 'BUY' | 'SELL') => tradeCosts(krw(v), side, RATES);
+    const d2 = 1_000_000 - 420_000 - c(420_000, 'BUY').commission + 720_000 - c(720_000, 'SELL').commission - c(720_000, 'SELL').tax;
+    const r = reconcile(view, venue(balance(0, 0, d2), [sell, buy]), rules());
+    expect(r.corrections.filter((x) => x.type === 'RECORD_FILL')).toHaveLength(2);
+    expect(r.corrections.some((x) => x.type === 'ADOPT_POSITION')).toBe(false);
+    expect(r.differences.filter((d) => d.what === 'POSITION')).toEqual([]);
+  });
+
   it('initial adoption: holdings and cash adopted, today\'s fills recorded without moving the books', () => {
     const r = reconcile({ ...empty, empty: true, cash: undefined }, venue(balance(10, 700_000), [order('1', 10, 700_000)]), rules({ initial: true }));
     expect(r.corrections.map((c) => c.type).sort()).toEqual(['ADOPT_CASH', 'ADOPT_POSITION', 'RECORD_FILL']);

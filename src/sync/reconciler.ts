@@ -325,7 +325,10 @@ export function reconcile(ledger: LedgerView, venue: VenueSnapshot, rules: Recon
   for (const p of ledger.positions) projected.set(p.instrumentId, { quantity: p.quantity, costBasis: p.costBasis, external: p.external });
   let projectedCash = ledger.cash?.settlementD2 ?? 0;
   if (!initial) {
-    for (const f of restFills) {
+    // Oldest first, buys before sells at the same instant (as the fills are applied): the venue lists
+    // orders newest first, and a missed sell projected before the missed buy it sells would clamp at 0.
+    const inOrder = [...restFills].sort((a, b) => a.tsEvent - b.tsEvent || (a.side === b.side ? 0 : a.side === 'BUY' ? -1 : 1));
+    for (const f of inOrder) {
       const p = projected.get(f.instrumentId) ?? { quantity: 0, costBasis: 0, external: false };
       const value = notional(f.price, f.quantity);
       if (f.side === 'BUY') projected.set(f.instrumentId, { quantity: p.quantity + f.quantity, costBasis: p.costBasis + value, external: p.external || f.external });
