@@ -447,7 +447,7 @@ export class OrderExecutor {
       await this.safely(() =>
         this.o.journal.record(
           { ...base, tsEvent: ack.tsEvent, tsInit: ts(), type: 'OrderUpdated', venueOrderId: ack.venueOrderId, branch: ack.branch, price: toPrice(capped), quantity: toQuantity(req.quantity) },
-          (x) => !x.venueOrderIds.includes(ack.venueOrderId),
+          (x) => !x.venueOrderIds.includes(ack.venueOrderId) && ['ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_UPDATE'].includes(x.status),
         ),
       );
       await this.audit({ actor: req.actor, action: 'order.reprice', target: req.clientOrderId, result: 'OK', detail: { from: current, to: capped, bound, venueOrderId: ack.venueOrderId, previous: w.venueOrderId } });

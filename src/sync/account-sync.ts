@@ -84,6 +84,9 @@ export interface AccountSyncOptions {
   readonly snapshotAttempts?: number;
 }
 
+/** Statuses an order can be canceled or expired from (the order model's). */
+const OPEN_FOR_CLOSE: readonly string[] = ['ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'PENDING_UPDATE'];
+
 /** The notice-derived trade id: duplicates of one notice share it (KIS notices carry no fill sequence). */
 export function noticeTradeId(n: ExecutionNotice): string {
   return `N${n.tsEvent}-${n.fillQuantity}-${n.fillPrice}`;
@@ -605,6 +608,24 @@ export class AccountSync {
       if (c.type !== 'ORDER_ACCEPTED') continue;
       await ledger.orders.applyEvent({ ...(await eventBase(c.clientOrderId)), tsEvent: c.tsEvent, type: 'OrderAccepted', venueOrderId: c.venueOrderId, branch: c.branch });
     }
+    for (const c of r.corrections) {
+      if (c.type !== 'ORDER_MODIFIED') continue;
+      // The same event the modify notice writes (applyAck); whoever comes first records it.
+      const s = await ledger.orders.get(c.clientOrderId);
+      if (s === undefined) continue;
+      await ledger.orders.applyEventWhen(
+        {
+          ...(await eventBase(c.clientOrderId)),
+          tsEvent: c.tsEvent,
+          type: 'OrderUpdated',
+          venueOrderId: c.venueOrderId,
+          branch: c.branch,
+          quantity: s.order.quantity,
+          ...(s.order.orderType === 'LIMIT' && c.price > 0 ? { price: toPrice(c.price) } : {}),
+        },
+        (x) => !x.venueOrderIds.includes(c.venueOrderId) && ['ACCEPTED', 'PARTIALLY_FILLED', 'PENDING_UPDATE'].includes(x.status),
+      );
+    }
     for (const c of fills) {
       const f = c.fill;
       if (c.applyToBooks) {
@@ -617,13 +638,16 @@ export class AccountSync {
     for (const c of r.corrections) {
       switch (c.type) {
         case 'ORDER_ACCEPTED':
+        case 'ORDER_MODIFIED':
         case 'RECORD_FILL':
           break;
+        // Applied only while the order is still open: a notice or the executor may have closed it
+        // between this sync's view and now (a stale view must not fail the whole sync).
         case 'ORDER_CANCELED':
-          await ledger.orders.applyEvent({ ...(await eventBase(c.clientOrderId)), type: 'OrderCanceled' });
+          await ledger.orders.applyEventWhen({ ...(await eventBase(c.clientOrderId)), type: 'OrderCanceled' }, (x) => OPEN_FOR_CLOSE.includes(x.status));
           break;
         case 'ORDER_EXPIRED':
-          await ledger.orders.applyEvent({ ...(await eventBase(c.clientOrderId)), type: 'OrderExpired' });
+          await ledger.orders.applyEventWhen({ ...(await eventBase(c.clientOrderId)), type: 'OrderExpired' }, (x) => OPEN_FOR_CLOSE.includes(x.status));
           break;
         case 'ORDER_LOST':
           if (c.status === 'SUBMITTED') {

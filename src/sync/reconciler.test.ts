@@ -115,6 +115,27 @@ describe('reconcile', () => {
     expect(r.differences.filter((d) => d.what === 'POSITION')).toEqual([]);
   });
 
+  it('a re-price found at the venue is linked to our order, and its fills are ours (not an outside trade)', () => {
+    // Our order 1 was modified (re-priced) as order 2, which filled; the ledger still holds only 1.
+    const original = { ...order('1', 0, 0), remainingQuantity: quantity(0) };
+    const modify = { ...order('2', 10, 701_000), price: 70_100, averageFillPrice: 70_100, originalVenueOrderId: '1', isModifyOrCancel: true };
+    const open = { clientOrderId: 'c1', status: 'PENDING_UPDATE' as const, instrumentId: SS, side: 'BUY' as const, quantity: 10, filledQty: 0, venueOrderIds: ['1'], venueMisses: 0, createdAt: T - 120_000 };
+    const d2 = 1_000_000 - 701_000 - tradeCosts(krw(701_000), 'BUY', RATES).commission;
+    const r = reconcile({ ...empty, openOrders: [open] }, venue(balance(10, 701_000, d2), [modify, original]), rules());
+    expect(r.corrections.map((c) => c.type)).toEqual(['ORDER_MODIFIED', 'RECORD_FILL']);
+    expect(r.corrections[0]).toMatchObject({ clientOrderId: 'c1', venueOrderId: '2', price: 70_100 });
+    expect(r.corrections[1]).toMatchObject({ fill: { venueOrderId: '2', quantity: 10, external: false } });
+    expect(r.differences.some((d) => d.what === 'POSITION')).toBe(false);
+  });
+
+  it('our modify in flight (the original shows nothing left, the new number not listed yet) is not a cancel', () => {
+    const original = { ...order('1', 0, 0), remainingQuantity: quantity(0) };
+    const open = { clientOrderId: 'c1', status: 'PENDING_UPDATE' as const, instrumentId: SS, side: 'BUY' as const, quantity: 10, filledQty: 0, venueOrderIds: ['1'], venueMisses: 0, createdAt: T - 120_000 };
+    const r = reconcile({ ...empty, openOrders: [open] }, venue(balance(0, 0), [original]), rules());
+    expect(r.corrections).toEqual([]);
+    expect(r.differences.find((d) => d.ref === 'c1')).toMatchObject({ resolution: 'PENDING' });
+  });
+
   it('initial adoption: holdings and cash adopted, today\'s fills recorded without moving the books', () => {
     const r = reconcile({ ...empty, empty: true, cash: undefined }, venue(balance(10, 700_000), [order('1', 10, 700_000)]), rules({ initial: true }));
     expect(r.corrections.map((c) => c.type).sort()).toEqual(['ADOPT_CASH', 'ADOPT_POSITION', 'RECORD_FILL']);

@@ -142,6 +142,8 @@ export interface RestFill {
 export type Correction =
   | { readonly type: 'ORDER_ACCEPTED'; readonly clientOrderId: string; readonly venueOrderId: string; readonly branch: string; readonly tsEvent: UnixMillis; readonly reason: string }
   | { readonly type: 'RECORD_FILL'; readonly fill: RestFill; readonly applyToBooks: boolean; readonly reason: string }
+  /** A modify (re-price) of our order found at the venue, its new number not yet in the ledger. */
+  | { readonly type: 'ORDER_MODIFIED'; readonly clientOrderId: string; readonly venueOrderId: string; readonly branch: string; readonly price: number; readonly tsEvent: UnixMillis; readonly reason: string }
   | { readonly type: 'ORDER_CANCELED'; readonly clientOrderId: string; readonly reason: string }
   | { readonly type: 'ORDER_EXPIRED'; readonly clientOrderId: string; readonly reason: string }
   | { readonly type: 'ORDER_LOST'; readonly clientOrderId: string; readonly status: OrderStatus; readonly reason: string }
@@ -212,6 +214,23 @@ export function reconcile(ledger: LedgerView, venue: VenueSnapshot, rules: Recon
         differences.push({ what: 'ORDER_STATE', ref: o.clientOrderId, ledger: o.status, venue: `order ${match.venueOrderId}`, resolution: 'CORRECTED', reason: 'acknowledgement missed: venue order number adopted' });
       }
     }
+    // A modify (re-price) books a new order number whose row names the one it replaced: follow the
+    // chain from the ledger's latest number, so the new number's fills are ours (found by the chaos
+    // campaign: a sync between the modify and its journaling read the original as canceled).
+    let last = o.venueOrderIds[o.venueOrderIds.length - 1] ?? reports[reports.length - 1]?.venueOrderId;
+    for (let hop = 0; last !== undefined && hop < 10; hop++) {
+      const from = last;
+      const next = venue.orders.find(
+        (r) => r.isModifyOrCancel && !r.canceled && r.originalVenueOrderId === from && !ownerOf.has(r.venueOrderId) && !claimed.has(r.venueOrderId) && r.instrumentId === o.instrumentId && r.side === o.side,
+      );
+      if (next === undefined) break;
+      claimed.add(next.venueOrderId);
+      ownerOf.set(next.venueOrderId, o);
+      reports = [...reports, next];
+      accepted.push({ type: 'ORDER_MODIFIED', clientOrderId: o.clientOrderId, venueOrderId: next.venueOrderId, branch: next.branch, price: next.price, tsEvent: next.tsEvent, reason: `modify of ${from} at the venue` });
+      differences.push({ what: 'ORDER_STATE', ref: o.clientOrderId, ledger: o.status, venue: `modified as ${next.venueOrderId}`, resolution: 'CORRECTED', reason: 're-price found at the venue: its new order number linked' });
+      last = next.venueOrderId;
+    }
     const live = reports[reports.length - 1];
     if (live === undefined) {
       if (kstDateOf(o.createdAt) < venue.today && o.status !== 'SUBMITTED') {
@@ -238,6 +257,12 @@ export function reconcile(ledger: LedgerView, venue: VenueSnapshot, rules: Recon
       continue;
     }
     notes.push({ type: 'VENUE_REPORT', clientOrderId: o.clientOrderId, status: working ? 'OPEN' : filledAll ? 'FILLED' : 'CANCELED', filledQty: live.filledQuantity, remainingQty: live.remainingQuantity });
+    if (!working && !filledAll && o.status === 'PENDING_UPDATE' && !live.canceled) {
+      // Our modify is in flight: the original shows nothing left because it moved to the modify order,
+      // which the venue does not list yet. Not a cancel.
+      differences.push({ what: 'ORDER_STATE', ref: o.clientOrderId, ledger: o.status, venue: `${live.venueOrderId}: nothing left (modify in flight)`, resolution: 'PENDING', reason: 'our modify is in flight' });
+      continue;
+    }
     if (!working && !filledAll) {
       closing.push({ type: 'ORDER_CANCELED', clientOrderId: o.clientOrderId, reason: `the venue no longer works the remainder (filled ${live.filledQuantity} of ${live.quantity})` });
       differences.push({ what: 'ORDER_STATE', ref: o.clientOrderId, ledger: o.status, venue: 'CANCELED', resolution: 'CORRECTED', reason: 'remainder canceled at the venue' });
