@@ -40,7 +40,7 @@ import type { InstrumentKind } from '../model/instrument.ts';
 import { ledgerExecutor } from './execution-node.ts';
 import type { OrderExecutor } from '../execution/executor.ts';
 import { createRiskEngine } from './halt-node.ts';
-import { bindNamedStrategy, codesOfConfig, costsOf, defaultStrategyConfig, fixedAssetSettings, JsonFileStrategyStateStore, JsonLinesRecorder, phaseSourceFor, riskCheckFor } from './strategy-node.ts';
+import { DEFAULT_CONFIG_STRATEGIES, bindNamedStrategy, codesOfConfig, costsOf, defaultStrategyConfig, fixedAssetSettings, JsonFileStrategyStateStore, JsonLinesRecorder, phaseSourceFor, riskCheckFor } from './strategy-node.ts';
 
 /**
  * `hantu run`: one trading day watched and traded end to end over the KIS wire protocol — token →
@@ -192,6 +192,13 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   const timeline: string[] = [];
   const counters: Record<string, number> = { ticks: 0, notices: 0, fills: 0, reconnects: 0, malformedFrames: 0, triggers: 0, exitOrders: 0, subscriptionsSkipped: 0 };
   const calendar = new KrxCalendar();
+  // A strategy that cannot be bound fails here, before anything connects (not at its first scheduled run).
+  if (o.trading) {
+    if (o.trading.strategyConfig !== undefined) bindNamedStrategy(o.trading.strategy, o.trading.strategyConfig);
+    else if (!(DEFAULT_CONFIG_STRATEGIES as readonly string[]).includes(o.trading.strategy)) {
+      throw new InputError(`strategy "${o.trading.strategy}" has no default configuration: pass --strategy-config <json|file> (defaults exist for ${DEFAULT_CONFIG_STRATEGIES.join(', ')})`);
+    }
+  }
   // The ledger: PGlite in <dataDir>/ledger by default, PostgreSQL with DATABASE_URL (or a Db given by the
   // caller). Opened before the twin starts: PGlite takes seconds to boot, which a fast replay clock
   // would turn into a missed open.

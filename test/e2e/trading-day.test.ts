@@ -131,6 +131,12 @@ describe.each(backends)('the daemon trades a strategy on the scheduler — %s', 
     expect(report.reconciliation!.counters['diverged']).toBe(0);
   });
 
+  it('a strategy that cannot be bound fails at the start, before anything connects', async () => {
+    const config = loadConfig({ env: {}, overrides: { dataDir: mkdtempSync(join(tmpdir(), 'hantu-trading-bad-')) } });
+    await expect(startTradingDay({ config, logger: silentLogger(), control: false, database: db, trading: { strategy: 'nope' } })).rejects.toThrow(/strategy "nope" has no default configuration/);
+    await expect(startTradingDay({ config, logger: silentLogger(), control: false, database: db, trading: { strategy: 'rebalance', strategyConfig: { targets: [] } } })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
   it('the kill switch (hantu halt) stops the strategy: every order is denied, nothing is sent', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'hantu-trading-halted-'));
     writeFileSync(join(dataDir, 'trading-state.json'), JSON.stringify({ state: 'HALTED', since: kstInstant(DAY, '08:00'), reason: 'hantu halt (test)' }));
