@@ -38,6 +38,7 @@ import { StrategyRunner } from '../strategy/runner.ts';
 import { formatRunReport, type RunReport as StrategyRunReport } from '../strategy/run-report.ts';
 import type { InstrumentKind } from '../model/instrument.ts';
 import { ledgerExecutor } from './execution-node.ts';
+import { inferKind } from '../sim/replay/daily-bars.ts';
 import type { OrderExecutor } from '../execution/executor.ts';
 import { createRiskEngine } from './halt-node.ts';
 import { DEFAULT_CONFIG_STRATEGIES, bindNamedStrategy, codesOfConfig, costsOf, defaultStrategyConfig, fixedAssetSettings, JsonFileStrategyStateStore, JsonLinesRecorder, phaseSourceFor, riskCheckFor } from './strategy-node.ts';
@@ -393,7 +394,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     const settingsFor = {
       async requestAssetSettings() {
         const b = await client.requestBalance();
-        for (const p of b.positions) kinds.set(p.instrumentId, /ETF|ETN|KODEX|TIGER|KBSTAR|ARIRANG|HANARO|SOL |ACE /.test(p.name) ? 'ETF' : 'STOCK');
+        for (const p of b.positions) kinds.set(p.instrumentId, inferKind(p.name));
         const st = await strategyFor();
         const codes = new Set<string>([...codesOfConfig(raw ?? {}), ...st.instruments(b.positions).map(String), ...b.positions.map((p) => String(p.instrumentId)), ...(o.watchlist ?? [])]);
         return fixedAssetSettings([...codes].map((code) => ({ code, kind: kinds.get(code) ?? 'STOCK' }))).requestAssetSettings();
