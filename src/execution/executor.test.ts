@@ -228,6 +228,40 @@ describe('OrderExecutor.place', () => {
     expect(venue.calls).toHaveLength(1);
     expect(journal.audits[0]).toMatchObject({ result: 'FAILED', detail: expect.objectContaining({ outcome: 'UNKNOWN' }) });
   });
+
+  it('journals concurrently with the caller\'s other durable write and sends only after both', async () => {
+    const { log, venue, journal, ex } = setup();
+    let release!: () => void;
+    const alongside = new Promise<void>((r) => (release = r)).then(() => void log.push('alongside.done'));
+    const placed = ex.place(buy(), { alongside });
+    // The journal write starts without waiting for the other write; nothing leaves yet.
+    await new Promise((r) => setImmediate(r));
+    expect(log).toEqual(['journal.open']);
+    expect(venue.calls).toEqual([]);
+    release();
+    await placed;
+    expect(log).toEqual(['journal.open', 'alongside.done', 'venue.submit']);
+    expect(journal.status('c-1')).toBe('ACCEPTED');
+  });
+
+  it('sends nothing when the other durable write fails: the journaled order is closed as HANTU_NOT_SENT and its error rethrown', async () => {
+    const { venue, journal, ex } = setup();
+    const failure = new Error('intent log: disk full');
+    await expect(ex.place(buy(), { alongside: Promise.reject(failure) })).rejects.toBe(failure);
+    expect(venue.calls).toEqual([]);
+    expect(journal.status('c-1')).toBe('REJECTED');
+    const events = journal.orders.get('c-1')!.order.events;
+    expect(events.at(-1)).toMatchObject({ type: 'OrderRejected', messageCode: 'HANTU_NOT_SENT' });
+    expect(journal.audits[0]).toMatchObject({ action: 'order.submit', result: 'FAILED', detail: expect.objectContaining({ outcome: 'NOT_SENT' }) });
+  });
+
+  it('sends nothing when both the journal and the other write fail', async () => {
+    const { venue, journal, ex } = setup();
+    journal.failOpen = true;
+    const failure = new Error('intent log: disk full');
+    await expect(ex.place(buy(), { alongside: Promise.reject(failure) })).rejects.toBe(failure);
+    expect(venue.calls).toEqual([]);
+  });
 });
 
 describe('OrderExecutor.work', () => {

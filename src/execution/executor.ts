@@ -218,11 +218,19 @@ export class OrderExecutor {
 
   /**
    * Journals the order (durably, as SUBMITTED), sends it, journals the answer. Resolves with the ack.
+   *
+   * `opts.alongside`: another durable write the caller needs before the order may leave (the monitor's
+   * exit intent). It runs concurrently with the journal write, so the order leaves after the slower of
+   * the two rather than after both in turn; the order is sent only when both succeeded. When
+   * `alongside` fails, nothing is sent: the journaled order is recorded as OrderRejected
+   * (`HANTU_NOT_SENT`) and `place` rejects with `alongside`'s own error, unchanged (the caller can tell
+   * it by identity).
    * @throws ExecutionJournalError (rejected: nothing was sent) when the journal write fails
+   * @throws `alongside`'s error (nothing was sent) when it fails
    * @throws the venue's error unchanged: `disposition: 'rejected'` means not placed (journaled as
    *   OrderRejected); anything else is outcome-unknown (the order stays SUBMITTED; never resend it)
    */
-  async place(req: ExecutionRequest): Promise<PlacedOrder> {
+  async place(req: ExecutionRequest, opts: { readonly alongside?: Promise<unknown> } = {}): Promise<PlacedOrder> {
     const now = unixMillis(this.o.clock.now());
     const base = { clientOrderId: req.clientOrderId, instrumentId: req.instrumentId, tsEvent: now, tsInit: now };
     const init: OrderInitialized = {
@@ -236,9 +244,22 @@ export class OrderExecutor {
       tag: req.actor,
     };
     const submitted: OrderSubmitted = { ...base, type: 'OrderSubmitted' };
-    try {
-      await this.o.journal.open(init, submitted, { reason: req.reason });
-    } catch (e) {
+    const [journaled, other] = await Promise.allSettled([this.o.journal.open(init, submitted, { reason: req.reason }), opts.alongside ?? Promise.resolve()]);
+    if (other.status === 'rejected') {
+      this.log.error({ err: other.reason, clientOrderId: req.clientOrderId }, 'the write required alongside the journal failed: order not sent');
+      if (journaled.status === 'fulfilled') {
+        await this.safely(() =>
+          this.o.journal.record(
+            { ...base, tsEvent: unixMillis(this.o.clock.now()), tsInit: unixMillis(this.o.clock.now()), type: 'OrderRejected', reason: `not sent: ${messageOf(other.reason)}`, messageCode: 'HANTU_NOT_SENT' },
+            (x) => x.status === 'SUBMITTED' && x.venueOrderIds.length === 0,
+          ),
+        );
+        await this.audit({ actor: req.actor, action: 'order.submit', target: req.clientOrderId, result: 'FAILED', detail: { outcome: 'NOT_SENT', message: messageOf(other.reason) } });
+      }
+      throw other.reason;
+    }
+    if (journaled.status === 'rejected') {
+      const e: unknown = journaled.reason;
       this.log.error({ err: e, clientOrderId: req.clientOrderId }, 'order not journaled: not sent');
       throw new ExecutionJournalError(`order ${req.clientOrderId} could not be journaled before sending; not sent: ${messageOf(e)}`, { clientOrderId: req.clientOrderId });
     }

@@ -683,6 +683,67 @@ describe('PositionMonitor: submit failures', () => {
   });
 });
 
+describe('PositionMonitor: the intent save alongside the port\'s own journal (submitOrderWhenDurable)', () => {
+  /** The recording venue behind a port that journals while the intent is saved and sends only after both. */
+  function gated(clock: TestClock) {
+    const venue = recordingVenue(clock);
+    const log: string[] = [];
+    const port: ExitOrderPort = {
+      ...venue.port,
+      submitOrderWhenDurable: async (cmd, durable) => {
+        log.push('journal');
+        await durable;
+        log.push('send');
+        return venue.port.submitOrder(cmd);
+      },
+    };
+    return { venue: { ...venue, port }, log };
+  }
+
+  it('hands the save in progress to the port, which sends after it resolved', async () => {
+    const clock = new TestClock(T0);
+    const { venue, log } = gated(clock);
+    const inner = new InMemoryExitIntentStore();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const store: ExitIntentStore = {
+      load: () => inner.load(),
+      save: async (i) => {
+        if (i.state === 'PENDING_SUBMIT') {
+          log.push('save.start');
+          await held;
+          log.push('save.done');
+        }
+        return inner.save(i);
+      },
+    };
+    const { monitor } = await started({ store, clock, venue });
+    monitor.setPositions([position(70_000)]);
+    monitor.onTradeTick(tick(clock, 67_000));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(log).toEqual(['save.start', 'journal']);
+    expect(venue.submits).toHaveLength(0);
+    release();
+    await monitor.whenIdle();
+    expect(log).toEqual(['save.start', 'journal', 'save.done', 'send']);
+    expect(venue.submits).toHaveLength(1);
+    expect((await inner.load())[0]).toMatchObject({ state: 'WORKING' });
+  });
+
+  it('sends nothing, drops the exit for now and alerts when the save fails', async () => {
+    const clock = new TestClock(T0);
+    const { venue } = gated(clock);
+    const failing: ExitIntentStore = { load: () => Promise.resolve([]), save: () => Promise.reject(new Error('disk full')) };
+    const { notes, monitor } = await started({ store: failing, clock, venue });
+    monitor.setPositions([position(70_000)]);
+    monitor.onTradeTick(tick(clock, 67_000));
+    await monitor.whenIdle();
+    expect(venue.submits).toHaveLength(0);
+    expect(notes.alerts('INTENT_STORE_WRITE_FAILED')).toEqual([expect.objectContaining({ priority: 'emergency' })]);
+    expect(monitor.status().intents).toEqual([]);
+  });
+});
+
 describe('PositionMonitor: restart', () => {
   it('a restart with a persisted working intent does not resubmit but resumes watching it', async () => {
     const store = new InMemoryExitIntentStore();

@@ -613,23 +613,36 @@ export class PositionMonitor {
       clientOrderId,
     });
     this.#enqueue(intent, 'submit', async () => {
+      const saved = this.#store.save(this.#snapshot(intent));
+      if (this.#orders.submitOrderWhenDurable) {
+        // The port journals the order while the intent is saved, and sends it only when both are durable.
+        saved.catch(() => undefined);
+        await this.#submit(intent, attempt, rule, saved);
+        return;
+      }
       try {
-        await this.#store.save(this.#snapshot(intent));
+        await saved;
       } catch (err) {
-        // Not durable → not sent. Retry on a later tick, after a pause.
-        this.#intents.delete(clientOrderId);
-        this.#saveBlockedUntil.set(id, this.#clock.now() + rule.repriceTimeoutMs);
-        this.#log.error({ err, instrumentId: id, clientOrderId }, 'exit intent could not be saved; order not sent');
-        this.#notify('SystemAlert', {
-          code: 'INTENT_STORE_WRITE_FAILED',
-          message: 'exit intent could not be saved; the exit order was NOT sent',
-          instrumentId: id,
-          clientOrderId,
-          priority: 'emergency',
-        });
+        this.#intentNotSaved(intent, rule, err);
         return;
       }
       await this.#submit(intent, attempt, rule);
+    });
+  }
+
+  /** The first save of an exit's intent failed: nothing was sent; a later tick may retry after a pause. */
+  #intentNotSaved(intent: MutableIntent, rule: ExitRule, err: unknown): void {
+    const id = intent.instrumentId;
+    const clientOrderId = intent.clientOrderId;
+    this.#intents.delete(clientOrderId);
+    this.#saveBlockedUntil.set(id, this.#clock.now() + rule.repriceTimeoutMs);
+    this.#log.error({ err, instrumentId: id, clientOrderId }, 'exit intent could not be saved; order not sent');
+    this.#notify('SystemAlert', {
+      code: 'INTENT_STORE_WRITE_FAILED',
+      message: 'exit intent could not be saved; the exit order was NOT sent',
+      instrumentId: id,
+      clientOrderId,
+      priority: 'emergency',
     });
   }
 
@@ -663,7 +676,11 @@ export class PositionMonitor {
   // Submitting and following orders
   // -------------------------------------------------------------------------------------------------
 
-  async #submit(intent: MutableIntent, attempt: MutableAttempt, rule: ExitRule): Promise<void> {
+  /**
+   * Sends `attempt`. `durable` (the first attempt only): the intent save in progress, handed to the
+   * port's `submitOrderWhenDurable`; when it fails nothing was sent and the exit is dropped for now.
+   */
+  async #submit(intent: MutableIntent, attempt: MutableAttempt, rule: ExitRule, durable?: Promise<void>): Promise<void> {
     const cmd: ExitOrderCommand = {
       instrumentId: intent.instrumentId,
       side: 'SELL',
@@ -675,8 +692,20 @@ export class PositionMonitor {
     attempt.submittedAt = this.#clock.now();
     let ack;
     try {
-      ack = await this.#orders.submitOrder(cmd);
+      ack = durable && this.#orders.submitOrderWhenDurable ? await this.#orders.submitOrderWhenDurable(cmd, durable) : await this.#orders.submitOrder(cmd);
     } catch (err) {
+      if (durable) {
+        // The intent's first write settles before anything else is written for it. When it failed, the
+        // port sent nothing (its contract), whatever else it reports.
+        const saveError = await durable.then(
+          () => undefined,
+          (e: unknown) => ({ e }),
+        );
+        if (saveError !== undefined) {
+          this.#intentNotSaved(intent, rule, saveError.e);
+          return;
+        }
+      }
       const disposition = dispositionOf(err);
       if (disposition === 'rejected') {
         attempt.status = 'REJECTED';

@@ -54,6 +54,14 @@ export interface ExitOrderQuery {
 export interface ExitOrderPort {
   /** Sends a sell order. Resolves with the venue's acknowledgement (order number and branch). */
   submitOrder(cmd: ExitOrderCommand): Promise<OrderAck>;
+  /**
+   * Optional: as `submitOrder`, but the port's own durable work before sending (the order executor's
+   * ledger journal) runs concurrently with `durable` (the monitor's exit-intent save), and the order is
+   * sent only once both succeeded. When `durable` rejects, nothing is sent and this rejects with
+   * `durable`'s error itself (the same object). Without it, the monitor saves the intent first and then
+   * calls `submitOrder`: two durable writes in turn on the tick-to-order path instead of one at a time.
+   */
+  submitOrderWhenDurable?(cmd: ExitOrderCommand, durable: Promise<void>): Promise<OrderAck>;
   /** Cancels the remaining quantity of an order. A refusal may mean the order is already filled or gone. */
   cancelOrder(cmd: ExitCancelCommand): Promise<OrderAck>;
   /**

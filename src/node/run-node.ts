@@ -10,7 +10,7 @@ import type { Logger } from '../core/logger.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { KrxCalendar } from '../model/calendar.ts';
 import type { InstrumentId } from '../model/instrument.ts';
-import type { AccountBalanceReport, OrderStatusReport } from '../model/reports.ts';
+import type { AccountBalanceReport, OrderAck, OrderStatusReport } from '../model/reports.ts';
 import { KisClient } from '../adapters/kis/kis-client.ts';
 import { loadKisFromEnv } from '../adapters/kis/common/credentials.ts';
 import { KisWsClient, type KisRealtimeEvent, type WsClientSignal } from '../adapters/kis/ws/client.ts';
@@ -325,30 +325,34 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   const exitInFlight = new Set<string>();
   // The kill switch (`hantu halt`, `<dataDir>/trading-state.json`): HALTED stops exits too.
   let riskEngine: RiskEngine | undefined;
+  const submitExit = async (cmd: Parameters<ExitOrderPort['submitOrder']>[0], alongside?: Promise<void>): Promise<OrderAck> => {
+    if (sync.state === 'HALTED') throw new TradingHaltedError('trading is HALTED by the startup reconciliation: no exit order is sent (see the reconciliation report)', { instrumentId: cmd.instrumentId });
+    if (riskEngine?.state === 'HALTED') throw new TradingHaltedError('trading is HALTED by the kill switch (`hantu resume` to resume): no exit order is sent', { instrumentId: cmd.instrumentId });
+    counters['exitOrders']!++;
+    const tickAt = lastTickWall.get(cmd.instrumentId);
+    exitInFlight.add(cmd.instrumentId);
+    try {
+      const placed = await executor.place({
+        clientOrderId: cmd.clientOrderId,
+        actor: 'monitor',
+        instrumentId: cmd.instrumentId,
+        side: 'SELL',
+        orderType: cmd.orderType,
+        quantity: cmd.quantity,
+        ...(cmd.price === undefined ? {} : { price: cmd.price }),
+        reason: `exit ${cmd.clientOrderId}`,
+      }, alongside ? { alongside } : {});
+      if (tickAt !== undefined) latencies.toAck.push(performance.now() - tickAt);
+      return placed.ack;
+    } finally {
+      exitInFlight.delete(cmd.instrumentId);
+    }
+  };
   const orders: ExitOrderPort = {
-    submitOrder: async (cmd) => {
-      if (sync.state === 'HALTED') throw new TradingHaltedError('trading is HALTED by the startup reconciliation: no exit order is sent (see the reconciliation report)', { instrumentId: cmd.instrumentId });
-      if (riskEngine?.state === 'HALTED') throw new TradingHaltedError('trading is HALTED by the kill switch (`hantu resume` to resume): no exit order is sent', { instrumentId: cmd.instrumentId });
-      counters['exitOrders']!++;
-      const tickAt = lastTickWall.get(cmd.instrumentId);
-      exitInFlight.add(cmd.instrumentId);
-      try {
-        const placed = await executor.place({
-          clientOrderId: cmd.clientOrderId,
-          actor: 'monitor',
-          instrumentId: cmd.instrumentId,
-          side: 'SELL',
-          orderType: cmd.orderType,
-          quantity: cmd.quantity,
-          ...(cmd.price === undefined ? {} : { price: cmd.price }),
-          reason: `exit ${cmd.clientOrderId}`,
-        });
-        if (tickAt !== undefined) latencies.toAck.push(performance.now() - tickAt);
-        return placed.ack;
-      } finally {
-        exitInFlight.delete(cmd.instrumentId);
-      }
-    },
+    submitOrder: (cmd) => submitExit(cmd),
+    // The ledger journal of the order and the monitor's exit intent are written concurrently; the
+    // order leaves when both are durable (one durable write's latency on the tick-to-order path).
+    submitOrderWhenDurable: (cmd, durable) => submitExit(cmd, durable),
     cancelOrder: (cmd) => executor.cancel({ clientOrderId: cmd.clientOrderId, instrumentId: cmd.instrumentId, ref: cmd.ref, actor: 'monitor' }),
     requestOrderStatus: async (q) => (await client.requestOrders({ from: q.orderDate, to: q.orderDate })).find((r) => r.venueOrderId === q.venueOrderId),
     requestOrders: async (q) => {
