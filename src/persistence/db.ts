@@ -33,6 +33,13 @@ export interface OpenDatabaseOptions {
   readonly migrate?: boolean | undefined;
   /** PostgreSQL pool size (default 10). */
   readonly poolSize?: number | undefined;
+  /**
+   * PostgreSQL: connections opened at start and kept open however long they idle (default 4, at most
+   * `poolSize`). The order executor's journal write is on the tick-to-order path; a connection opened
+   * on demand (TCP, startup, authentication) would add milliseconds to it, and an idle pool closes its
+   * connections after 10 s, so in real time every exit minutes after the last query would pay that.
+   */
+  readonly warmConnections?: number | undefined;
   /** PostgreSQL connect timeout in ms (default 5000). */
   readonly connectTimeoutMs?: number | undefined;
   /** Receives background pool errors (idle connections dropped by the server). */
@@ -311,6 +318,7 @@ async function openPostgres(url: string, schema: string | undefined, opts: OpenD
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
+    min: Math.min(opts.warmConnections ?? 4, opts.poolSize ?? 10),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
     types: pgTypes,
     options: settings.join(' '),
@@ -329,6 +337,10 @@ async function openPostgres(url: string, schema: string | undefined, opts: OpenD
         if (state !== '23505' && state !== '42P06') throw err;
       }
     }
+    // Open the warm connections now (the pool opens connections only on demand).
+    const warm = Math.min(opts.warmConnections ?? 4, opts.poolSize ?? 10);
+    const clients = await Promise.all(Array.from({ length: warm }, () => pool.connect()));
+    for (const c of clients) c.release();
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw mapDriverError(err, 'connect');

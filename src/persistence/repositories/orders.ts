@@ -187,47 +187,43 @@ export class OrderRepository {
    */
   async insertIntent(args: { accountId: string; init: OrderInitialized; reason?: string | undefined; submitted?: OrderSubmitted }): Promise<StoredOrder> {
     const order = args.submitted === undefined ? createOrder(args.init) : applyOrderEvent(createOrder(args.init), args.submitted);
-    return this.db.transaction(async (tx) => {
-      const now = tsParam(this.clock.now());
-      const rows = await tx.query(
-        `INSERT INTO orders (client_order_id, account_id, instrument_id, side, order_type, intent_quantity, intent_price, strategy_id, tag, reason,
+    // One statement (the order row and its events in data-modifying CTEs): atomic on its own, and one
+    // round trip to the server instead of BEGIN, three INSERTs and COMMIT. This write is on the
+    // tick-to-order path of every exit (the order executor journals before it sends).
+    const events: OrderEvent[] = args.submitted === undefined ? [args.init] : [args.init, args.submitted];
+    const params: SqlParam[] = [
+      order.clientOrderId,
+      args.accountId,
+      order.instrumentId,
+      order.side,
+      order.orderType,
+      order.quantity,
+      order.price ?? null,
+      order.strategyId ?? null,
+      order.tag ?? null,
+      args.reason ?? null,
+      ...projection(order),
+      tsParam(this.clock.now()),
+    ];
+    const values = events.map((e) => {
+      params.push(e.type, jsonParam(e), tsParam(e.tsEvent), tsParam(e.tsInit));
+      const n = params.length;
+      return `($1, $${n - 3}, $${n - 2}::jsonb, $${n - 1}::timestamptz, $${n}::timestamptz)`;
+    });
+    const rows = await this.db.query(
+      `WITH o AS (
+         INSERT INTO orders (client_order_id, account_id, instrument_id, side, order_type, intent_quantity, intent_price, strategy_id, tag, reason,
            status, quantity, price, filled_qty, leaves_qty, filled_value, commission, tax, venue_order_id, branch, venue_order_ids, event_count,
            created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21::jsonb, $22, $23, $23)
-         RETURNING *`,
-        [
-          order.clientOrderId,
-          args.accountId,
-          order.instrumentId,
-          order.side,
-          order.orderType,
-          order.quantity,
-          order.price ?? null,
-          order.strategyId ?? null,
-          order.tag ?? null,
-          args.reason ?? null,
-          ...projection(order),
-          now,
-        ],
-      );
-      await tx.query(`INSERT INTO order_events (client_order_id, type, payload, ts_event, ts_init) VALUES ($1, $2, $3::jsonb, $4, $5)`, [
-        order.clientOrderId,
-        args.init.type,
-        jsonParam(args.init),
-        tsParam(args.init.tsEvent),
-        tsParam(args.init.tsInit),
-      ]);
-      if (args.submitted !== undefined) {
-        await tx.query(`INSERT INTO order_events (client_order_id, type, payload, ts_event, ts_init) VALUES ($1, $2, $3::jsonb, $4, $5)`, [
-          order.clientOrderId,
-          args.submitted.type,
-          jsonParam(args.submitted),
-          tsParam(args.submitted.tsEvent),
-          tsParam(args.submitted.tsInit),
-        ]);
-      }
-      return toStored(rows[0] as DbRow, order.events);
-    });
+         RETURNING *),
+       e AS (
+         INSERT INTO order_events (client_order_id, type, payload, ts_event, ts_init) VALUES ${values.join(', ')}
+         RETURNING seq)
+       SELECT * FROM o`,
+      params,
+    );
+    return toStored(rows[0] as DbRow, order.events);
   }
 
   /**
