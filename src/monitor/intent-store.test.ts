@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -93,11 +94,14 @@ describe('JsonFileExitIntentStore', () => {
   it('reports a write that could not be made durable', async () => {
     const path = join(dir, 'sub', 'exit-intents.json');
     const s = new JsonFileExitIntentStore(path);
-    await s.load();
-    await writeFile(join(dir, 'sub'), 'a file where the folder should be');
+    expect(await s.load()).toEqual([]); // creates the (empty) log
+    await s.close();
+    // A folder where the log should be: neither an append nor a rewrite can land.
+    await rm(path);
+    await mkdir(path);
     await expect(s.save(intent('EX-1'))).rejects.toMatchObject({ code: 'INTENT_STORE_WRITE_FAILED', disposition: 'retryable' });
     // A later save still runs (the chain is not poisoned).
-    await rm(join(dir, 'sub'));
+    await rm(path, { recursive: true });
     await s.save(intent('EX-2'));
     expect((await new JsonFileExitIntentStore(path).load()).map((i) => i.clientOrderId)).toEqual(['EX-2']);
   });
@@ -159,6 +163,30 @@ describe('JsonFileExitIntentStore: the append-only log', () => {
     expect(lines.slice(-20)).toEqual(Array.from({ length: 20 }, (_, n) => JSON.stringify(intent(`EX-${n % 4}`, { note: `n=${n}` }))));
     expect((await new JsonFileExitIntentStore(path).load()).map((i) => i.note)).toEqual(['n=16', 'n=17', 'n=18', 'n=19']);
     await s.close();
+  });
+
+  it('writes the first save of an exit (PENDING_SUBMIT) synchronously when nothing else is pending, in call order otherwise', async () => {
+    const path = join(dir, 'exit-intents.json');
+    const s = new JsonFileExitIntentStore(path);
+    await s.load();
+    const pending = s.save(intent('EX-1', { state: 'PENDING_SUBMIT' }));
+    // Durable before save() even returned: the line is in the file now, without awaiting.
+    expect(readFileSync(path, 'utf8')).toContain('"clientOrderId":"EX-1"');
+    await pending;
+    expect(s.stats()).toMatchObject({ saves: 1, appends: 1, synchronousAppends: 1 });
+    // A later state is written asynchronously; a first save behind it waits its turn (call order kept).
+    const later = s.save(intent('EX-1', { state: 'FILLED' }));
+    const next = s.save(intent('EX-2', { state: 'PENDING_SUBMIT' }));
+    await Promise.all([later, next]);
+    expect(s.stats().synchronousAppends).toBe(1);
+    expect((await linesOf(path)).slice(1).map((l) => (JSON.parse(l) as ExitIntent).clientOrderId + ':' + (JSON.parse(l) as ExitIntent).state)).toEqual(['EX-1:PENDING_SUBMIT', 'EX-1:FILLED', 'EX-2:PENDING_SUBMIT']);
+    // Off by option: every save goes through the queue.
+    const t = new JsonFileExitIntentStore(join(dir, 'other.json'), { synchronousFirstSave: false });
+    await t.load();
+    await t.save(intent('EX-3', { state: 'PENDING_SUBMIT' }));
+    expect(t.stats()).toMatchObject({ appends: 1, synchronousAppends: 0 });
+    await s.close();
+    await t.close();
   });
 
   it('ignores a torn last line (a save cut by a crash never resolved) and compacts it away before appending', async () => {

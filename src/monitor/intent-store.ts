@@ -89,6 +89,15 @@ export interface JsonFileExitIntentStoreOptions {
    * more than 4 times its size after the previous compaction. Default 8 MiB (about 10,000 saves).
    */
   readonly compactAtBytes?: number;
+  /**
+   * Write the first save of an exit (state PENDING_SUBMIT: its order waits for it) synchronously, on
+   * the calling thread, when no other write of the log is pending (default true). The write is one
+   * O_DSYNC append (the disk's flush time, ~0.3–0.5 ms on the development VM), and it spares the
+   * tick-to-order path the round trip through libuv's thread pool and back through a busy event loop
+   * (measured in the realtime benchmark: 2–8 ms at the median during a replayed open). Other saves,
+   * and saves that arrive while a write is pending (group commit), stay asynchronous.
+   */
+  readonly synchronousFirstSave?: boolean;
 }
 
 /** What the store did since it was created (for tests and diagnostics). Counts, bytes. */
@@ -103,11 +112,14 @@ export interface IntentLogStats {
   tornTailsDropped: number;
   /** Current size of the log file. */
   bytes: number;
+  /** Appends made synchronously (see `synchronousFirstSave`); included in `appends`. */
+  synchronousAppends: number;
 }
 
 type Op =
   | { readonly kind: 'save'; readonly intent: ExitIntent; readonly line: string; readonly resolve: () => void; readonly reject: (e: unknown) => void }
-  | { readonly kind: 'task'; readonly run: () => Promise<void> };
+  /** `run` resolves with the task's settlement, called once the queue has moved on (see #drain). */
+  | { readonly kind: 'task'; readonly run: () => Promise<() => void> };
 
 /**
  * Keeps every intent in an append-only log file (JSON Lines): a header line
@@ -128,7 +140,7 @@ type Op =
  * Compaction: at open (`load`, or the first save), a log with a torn tail or superseded lines, or a
  * legacy version 1 file (`{ version: 1, intents: [...] }`, read as before), is rewritten atomically
  * with one line per intent: temporary file in the same folder, fsync, rename over the log, fsync of the
- * folder. The same rewrite creates the file on the first save, recovers after a failed append (which
+ * folder. The same rewrite creates the file at the first load (or save), recovers after a failed append (which
  * may have left a partial line), and compacts a log grown past `compactAtBytes`. The file has mode 0600.
  */
 export class JsonFileExitIntentStore implements ExitIntentStore {
@@ -144,18 +156,25 @@ export class JsonFileExitIntentStore implements ExitIntentStore {
   #seq = 0;
   readonly #queue: Op[] = [];
   #draining = false;
-  readonly #stats: IntentLogStats = { saves: 0, appends: 0, rewrites: 0, tornTailsDropped: 0, bytes: 0 };
+  readonly #stats: IntentLogStats = { saves: 0, appends: 0, rewrites: 0, tornTailsDropped: 0, bytes: 0, synchronousAppends: 0 };
+  readonly #synchronousFirstSave: boolean;
 
   /** @param path the log file (created with its folder on the first save) */
   constructor(path: string, options: JsonFileExitIntentStoreOptions = {}) {
     this.#path = path;
     this.#compactAtBytes = options.compactAtBytes ?? 8 * 1024 * 1024;
+    this.#synchronousFirstSave = options.synchronousFirstSave ?? true;
   }
 
-  /** Reads the file again (after any pending save), compacting it when needed. */
+  /**
+   * Reads the file again (after any pending save), compacting it when needed, and creates it (empty
+   * log, durably) when it does not exist yet: the first exit of the day then appends one line instead
+   * of creating the file (a temporary file, two syncs and a rename) on its tick-to-order path.
+   */
   load(): Promise<ExitIntent[]> {
     return this.#task(async () => {
       await this.#open();
+      if (this.#mustRewrite) await this.#rewrite(this.#byId!).catch(() => undefined);
       return [...this.#byId!.values()].map((i) => structuredClone(i));
     });
   }
@@ -163,10 +182,49 @@ export class JsonFileExitIntentStore implements ExitIntentStore {
   save(intent: ExitIntent): Promise<void> {
     const copy = structuredClone(intent);
     const line = `${JSON.stringify(copy)}\n`;
+    if (this.#synchronousFirstSave && copy.state === 'PENDING_SUBMIT' && this.#idleAppender()) return this.#appendNow(copy, line);
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ kind: 'save', intent: copy, line, resolve, reject });
       void this.#drain();
     });
+  }
+
+  /** True when a save may append at once: the log is open for appends, nothing queued or in flight, no compaction due. */
+  #idleAppender(): boolean {
+    return (
+      !this.#draining &&
+      this.#queue.length === 0 &&
+      this.#byId !== undefined &&
+      this.#fd !== undefined &&
+      !this.#mustRewrite &&
+      !(this.#stats.bytes > this.#compactAtBytes && this.#stats.bytes > 4 * this.#compactedBytes)
+    );
+  }
+
+  /** The synchronous append of one save (see `synchronousFirstSave`); settles as the asynchronous path would. */
+  #appendNow(intent: ExitIntent, line: string): Promise<void> {
+    const fd = this.#fd!;
+    const buf = Buffer.from(line, 'utf8');
+    try {
+      for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
+      if (O_DSYNC === undefined) fs.fdatasyncSync(fd);
+    } catch (err) {
+      // As after a failed asynchronous append: never append after a possibly partial line.
+      this.#mustRewrite = true;
+      this.#fd = undefined;
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already unusable
+      }
+      return Promise.reject(new IntentStoreError('INTENT_STORE_WRITE_FAILED', `cannot write the exit intent log: path=${this.#path}`, { path: this.#path }, { cause: err }));
+    }
+    this.#byId!.set(intent.clientOrderId, intent);
+    this.#stats.appends++;
+    this.#stats.synchronousAppends++;
+    this.#stats.bytes += buf.length;
+    this.#stats.saves++;
+    return Promise.resolve();
   }
 
   /** Closes the append descriptor after pending saves (a later save opens it again). Call at shutdown. */
@@ -181,7 +239,14 @@ export class JsonFileExitIntentStore implements ExitIntentStore {
 
   #task<T>(fn: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ kind: 'task', run: () => fn().then(resolve, reject) });
+      this.#queue.push({
+        kind: 'task',
+        run: () =>
+          fn().then(
+            (v) => () => resolve(v),
+            (e: unknown) => () => reject(e),
+          ),
+      });
       void this.#drain();
     });
   }
@@ -195,7 +260,12 @@ export class JsonFileExitIntentStore implements ExitIntentStore {
         const head = this.#queue[0]!;
         if (head.kind === 'task') {
           this.#queue.shift();
-          await head.run();
+          const settle = await head.run();
+          // Settled after the drain state is current: a caller that saves right after `load()` finds the
+          // log idle (the synchronous first save applies).
+          if (this.#queue.length === 0) this.#draining = false;
+          settle();
+          if (!this.#draining) return;
           continue;
         }
         let n = 1;
