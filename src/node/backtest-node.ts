@@ -36,7 +36,6 @@ import { InMemoryTradingStateStore } from '../risk/trading-state.ts';
 import { defaultSimAccount } from '../sim/account-spec.ts';
 import { loadDailyBars, type DailyBarSet } from '../sim/replay/daily-bars.ts';
 import { ReplayMarket } from '../sim/replay/replay-market.ts';
-import { startKisTwin } from '../sim/twin.ts';
 import { StrategyRunner } from '../strategy/runner.ts';
 import type { RunReport } from '../strategy/run-report.ts';
 import { clientForTwin } from './broker.ts';
@@ -283,6 +282,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
         holdings: [...holdings].filter(([c]) => dayBars.has(c)).map(([code, h]) => ({ code, quantity: h.qty, avgPrice: h.basis / h.qty })),
         rateLimitPerSecond: rate,
       });
+      const { startKisTwin } = await import('../sim/twin.ts');
       const twin = await startKisTwin({
         market,
         clock,

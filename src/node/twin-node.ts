@@ -10,7 +10,9 @@ import { defaultSimAccount, type SimAccountSpec, type SimHoldingSpec } from '../
 import { loadDailyBars, type DailyBarSet } from '../sim/replay/daily-bars.ts';
 import { ReplayClock } from '../sim/replay/replay-clock.ts';
 import { listShippedDailyData, ReplayMarket } from '../sim/replay/replay-market.ts';
-import { startKisTwin, type KisTwin } from '../sim/twin.ts';
+// The twin's servers (fastify, the WebSocket server) load only when a twin is launched: `hantu run`
+// against an external twin or KIS, and every other command, never pay for them (memory: issue 3).
+import type { KisTwin } from '../sim/twin.ts';
 
 /** What a client needs to talk to a running twin; written to `<dataDir>/sim.json` (mode 0600). */
 export interface TwinEndpoint {
@@ -124,6 +126,7 @@ export async function launchTwin(o: LaunchTwinOptions): Promise<LaunchedTwin> {
   const rateLimitPerSecond = o.rateLimitPerSecond ?? (o.sim.speed > 1 ? Math.round(envLimit * o.sim.speed) : undefined);
   const account = defaultSimAccount({ env: o.accountEnv ?? 'real', cash: o.sim.cash, holdings, ...(rateLimitPerSecond ? { rateLimitPerSecond } : {}) });
   const calendar = new KrxCalendar();
+  const { startKisTwin } = await import('../sim/twin.ts');
   const twin = await startKisTwin({
     market,
     clock,

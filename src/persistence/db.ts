@@ -1,8 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
-import pg from 'pg';
+// Each driver loads only when a database of its kind is opened: the daemon on PostgreSQL never loads
+// PGlite, and the embedded default never loads pg (memory: issue 3).
+import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import type pg from 'pg';
 import { AppError, ConfigError, InvariantError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { PG_OID, parseDate, parseInt8, parseTimestamptz, type DbRow } from './codec.ts';
@@ -223,16 +225,18 @@ abstract class BaseDb implements Db {
 // PostgreSQL (pg Pool)
 // ---------------------------------------------------------------------------------------------------
 
-const pgTypes: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: string) => {
-    if (format === undefined || format === 'text') {
-      if (oid === PG_OID.INT8) return parseInt8;
-      if (oid === PG_OID.TIMESTAMPTZ) return parseTimestamptz;
-      if (oid === PG_OID.DATE) return parseDate;
-    }
-    return (pg.types.getTypeParser as (oid: number, format?: string) => unknown)(oid, format);
-  }) as pg.CustomTypesConfig['getTypeParser'],
-};
+function pgTypesOf(driver: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: string) => {
+      if (format === undefined || format === 'text') {
+        if (oid === PG_OID.INT8) return parseInt8;
+        if (oid === PG_OID.TIMESTAMPTZ) return parseTimestamptz;
+        if (oid === PG_OID.DATE) return parseDate;
+      }
+      return (driver.types.getTypeParser as (oid: number, format?: string) => unknown)(oid, format);
+    }) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
 
 function redactUrl(url: string): string {
   try {
@@ -315,12 +319,13 @@ class PostgresDb extends BaseDb {
 async function openPostgres(url: string, schema: string | undefined, opts: OpenDatabaseOptions): Promise<Db> {
   const settings = ['-c TimeZone=UTC', '-c DateStyle=ISO'];
   if (schema !== undefined) settings.unshift(`-c search_path=${schema}`);
-  const pool = new pg.Pool({
+  const driver = (await import('pg')).default;
+  const pool = new driver.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
     min: Math.min(opts.warmConnections ?? 4, opts.poolSize ?? 10),
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
-    types: pgTypes,
+    types: pgTypesOf(driver),
     options: settings.join(' '),
   });
   const location = redactUrl(url);
@@ -471,6 +476,7 @@ async function openPglite(dataDir: string, schema: string | undefined): Promise<
   }
   let instance: PGlite | undefined;
   try {
+    const { PGlite } = await import('@electric-sql/pglite');
     instance = new PGlite({ ...(folder !== undefined ? { dataDir: folder } : {}), parsers: pgliteParsers });
     await instance.waitReady;
     const setup = ["SET TimeZone TO 'UTC'", "SET DateStyle TO 'ISO'"];

@@ -17,12 +17,24 @@ export const simDriver = {
   },
 };
 
+let warmed: Promise<unknown> | undefined;
+/**
+ * The daemon imports the twin's servers and the database drivers lazily (memory); loading a module
+ * takes wall time, during which the stepping clock would run on for simulated minutes. They are loaded
+ * once, before simulated time first moves.
+ */
+function warmLazyModules(): Promise<unknown> {
+  warmed ??= Promise.all([import('../../src/sim/twin.ts'), import('@electric-sql/pglite'), import('pg')]);
+  return warmed;
+}
+
 async function turn(): Promise<void> {
   await new Promise((r) => setImmediate(r));
 }
 
 /** Advances simulated time in `stepMs` steps until `done()`; throws naming `what` after `maxSimMs`. */
 export async function drive(clock: TestClock, done: () => boolean, what: string, maxSimMs = 3_600_000, stepMs = 250): Promise<void> {
+  await warmLazyModules();
   const limit = clock.now() + maxSimMs;
   while (!done()) {
     if (clock.now() >= limit) throw new Error(`not reached within ${maxSimMs / 1000} simulated s: ${what}`);
