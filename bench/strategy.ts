@@ -66,21 +66,22 @@ interface RunFigures {
   simulatedMs: number;
 }
 
-/** Counts the KIS client's REST requests (undici's diagnostics channel) to one origin. */
+/** Counts the KIS client's REST requests to one origin (node:http's `http.client.request.start` diagnostics channel). */
 function countRequests(origin: string): { stop(): { total: number; byPath: Record<string, number> } } {
   const byPath: Record<string, number> = {};
   let total = 0;
-  const onCreate = (msg: unknown): void => {
-    const r = (msg as { request?: { origin?: unknown; path?: unknown } }).request;
-    if (String(r?.origin) !== origin) return;
+  const { host } = new URL(origin);
+  const onStart = (msg: unknown): void => {
+    const r = (msg as { request?: { host?: unknown; path?: unknown; getHeader?: (n: string) => unknown } }).request;
+    if (String(r?.getHeader?.('host') ?? r?.host) !== host) return;
     total++;
     const path = String(r?.path ?? '').split('?')[0]?.replace(/^\/uapi\/domestic-stock\/v1\//, '') ?? '';
     byPath[path] = (byPath[path] ?? 0) + 1;
   };
-  diagnosticsChannel.subscribe('undici:request:create', onCreate);
+  diagnosticsChannel.subscribe('http.client.request.start', onStart);
   return {
     stop() {
-      diagnosticsChannel.unsubscribe('undici:request:create', onCreate);
+      diagnosticsChannel.unsubscribe('http.client.request.start', onStart);
       return { total, byPath };
     },
   };
