@@ -183,6 +183,8 @@ function messageOf(err: unknown): string {
  */
 export class PositionMonitor {
   readonly #config: MonitorConfig;
+  /** Each instrument's exit rule and its ATR periods, resolved once (the configuration does not change). */
+  readonly #rules = new Map<InstrumentId, { rule: ExitRule; atrPeriods: number[] }>();
   readonly #orders: ExitOrderPort;
   readonly #store: ExitIntentStore;
   readonly #notifier: Notifier;
@@ -376,7 +378,7 @@ export class PositionMonitor {
     const positions: WatchedPositionStatus[] = [];
     for (const [id, p] of this.#positions) {
       const w = this.#watch.get(id);
-      const rule = resolveExitRule(this.#config, id);
+      const rule = this.#ruleOf(id);
       const hwm = w?.highWaterMark ?? 0;
       positions.push({
         instrumentId: id,
@@ -488,6 +490,20 @@ export class PositionMonitor {
   // Triggers
   // -------------------------------------------------------------------------------------------------
 
+  #resolved(id: InstrumentId): { rule: ExitRule; atrPeriods: number[] } {
+    let r = this.#rules.get(id);
+    if (r === undefined) {
+      const rule = resolveExitRule(this.#config, id);
+      r = { rule, atrPeriods: atrPeriodsOf(rule) };
+      this.#rules.set(id, r);
+    }
+    return r;
+  }
+
+  #ruleOf(id: InstrumentId): ExitRule {
+    return this.#resolved(id).rule;
+  }
+
   #consider(id: InstrumentId): void {
     if (!this.#loaded) return;
     this.#runDue(id);
@@ -499,9 +515,9 @@ export class PositionMonitor {
       w.queued = undefined;
       return;
     }
-    const rule = resolveExitRule(this.#config, id);
+    const { rule, atrPeriods } = this.#resolved(id);
     const atr = this.#atr.get(id) ?? {};
-    const missing = atrPeriodsOf(rule).filter((p) => atr[p] === undefined);
+    const missing = atrPeriods.length === 0 ? atrPeriods : atrPeriods.filter((p) => atr[p] === undefined);
     if (missing.length > 0 && !w.atrMissingAlerted) {
       w.atrMissingAlerted = true;
       this.#notify('SystemAlert', {
@@ -828,7 +844,7 @@ export class PositionMonitor {
   /** Reprice timer: cancel the remainder of the current order, confirm it closed, resubmit the rest. */
   async #reprice(intent: MutableIntent): Promise<void> {
     if (this.#isTerminal(intent) || intent.state !== 'WORKING') return;
-    const rule = resolveExitRule(this.#config, intent.instrumentId);
+    const rule = this.#ruleOf(intent.instrumentId);
     const attempt = this.#current(intent);
     if (attempt.status !== 'WORKING' || attempt.venueOrderId === undefined) return;
     if (attemptFill(attempt).quantity >= attempt.quantity) return;
@@ -871,7 +887,7 @@ export class PositionMonitor {
   /** After a cancel: query the order until it is closed, then resubmit what is left. */
   async #settleAfterCancel(intent: MutableIntent, checks: number): Promise<void> {
     if (this.#isTerminal(intent)) return;
-    const rule = resolveExitRule(this.#config, intent.instrumentId);
+    const rule = this.#ruleOf(intent.instrumentId);
     const attempt = this.#current(intent);
     const q = await this.#queryStatus(intent, attempt);
     if (this.#isTerminal(intent)) return;
@@ -912,7 +928,7 @@ export class PositionMonitor {
   /** The current order is closed with shares left: send a new order for them, if allowed. */
   async #submitRemainder(intent: MutableIntent): Promise<void> {
     if (this.#isTerminal(intent)) return;
-    const rule = resolveExitRule(this.#config, intent.instrumentId);
+    const rule = this.#ruleOf(intent.instrumentId);
     const id = intent.instrumentId;
     intent.state = 'REPRICING';
     let remaining = intent.quantity - intent.filledQuantity;
@@ -1065,7 +1081,7 @@ export class PositionMonitor {
       return;
     }
     await this.#persist(intent);
-    const rule = resolveExitRule(this.#config, intent.instrumentId);
+    const rule = this.#ruleOf(intent.instrumentId);
     this.#armReprice(intent, rule);
     this.#armConfirm(intent, rule);
   }
@@ -1134,7 +1150,7 @@ export class PositionMonitor {
 
   /** Resumes a persisted, unresolved intent after a restart. Never sends the same order again. */
   async #resume(intent: MutableIntent): Promise<void> {
-    const rule = resolveExitRule(this.#config, intent.instrumentId);
+    const rule = this.#ruleOf(intent.instrumentId);
     const attempt = this.#current(intent);
     this.#log.warn({ instrumentId: intent.instrumentId, clientOrderId: intent.clientOrderId, state: intent.state, attempt: attempt.status }, 'resuming exit intent');
     switch (attempt.status) {
@@ -1388,7 +1404,7 @@ export class PositionMonitor {
   #requestBarsIfNeeded(id: InstrumentId): void {
     const w = this.#watch.get(id);
     if (!w || w.barsRequested || !this.#dailyBars) return;
-    const periods = atrPeriodsOf(resolveExitRule(this.#config, id));
+    const periods = this.#resolved(id).atrPeriods;
     if (periods.length === 0 || this.#bars.has(id)) return;
     w.barsRequested = true;
     const source = this.#dailyBars;
@@ -1406,7 +1422,7 @@ export class PositionMonitor {
 
   #recomputeAtr(id: InstrumentId): void {
     const bars = this.#bars.get(id) ?? [];
-    const periods = atrPeriodsOf(resolveExitRule(this.#config, id));
+    const periods = this.#resolved(id).atrPeriods;
     const out: Record<number, number> = {};
     for (const p of periods) {
       const v = dailyAtr(bars, p);
