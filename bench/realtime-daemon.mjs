@@ -13,6 +13,12 @@
 //                     databaseUrl?, maxRegistrations?, syncPeriodicMs?, postFillDelayMs? }  or { type: 'exit' }
 //   child → parent  { type: 'result', … } or { type: 'error', message }
 // (the shapes are typed in bench/realtime.ts: BaselineMessage, GoMessage, ResultMessage).
+//
+// HANTU_BENCH_TRACE=1 (diagnostics, on stderr; it perturbs what it measures): one line per exit order
+// (latency, and its window on the monotonic clock, to cut a --cpu-prof profile with), per first intent
+// save (ticks and GC meanwhile), every SQL statement by its first words (count, rows, ms), fs.write
+// completion times, and probes of the loop every 20 ms (setImmediate, an fs.write to /dev/shm, and
+// with PostgreSQL a SELECT 1 and a durable one-row INSERT on a connection of their own).
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -20,6 +26,23 @@ import { clearInterval, setInterval } from 'node:timers';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 
 const mode = process.argv[2] === 'tsx' ? 'tsx' : 'dist';
+
+// HANTU_BENCH_TRACE: how long fs.write callbacks (the intent log's appends) take, call to callback.
+const fsWriteMs = [];
+if (process.env.HANTU_BENCH_TRACE) {
+  const fs = (await import('node:fs')).default;
+  const w = fs.write;
+  fs.write = function tracedWrite(...args) {
+    const cb = args.at(-1);
+    if (typeof cb !== 'function') return w.apply(this, args);
+    const s = performance.now();
+    args[args.length - 1] = (...r) => {
+      fsWriteMs.push(performance.now() - s);
+      cb(...r);
+    };
+    return w.apply(this, args);
+  };
+}
 
 /** Bytes of this process's peak resident set (VmHWM, Linux), else undefined. */
 function peakRssBytes() {
@@ -88,18 +111,46 @@ const { PositionMonitor } = await load('monitor/monitor');
 const { KisClient } = await load('adapters/kis/kis-client');
 const lastTickAt = new Map();
 const crossingAt = new Map();
-const crossing = { toOrder: [], toAck: [], savedToOrder: [] };
+const crossing = { toOrder: [], toAck: [], savedToOrder: [], at: [] };
 const savedAt = new Map();
 const onTradeTick = PositionMonitor.prototype.onTradeTick;
+/** Trade ticks handed to the monitor per 100 ms of wall time (index: performance.now() / 100). */
+const ticksPer100ms = [];
+let tickCount = 0;
+const gcMs = { total: 0 };
+if (process.env.HANTU_BENCH_TRACE) {
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs.total += e.duration;
+  }).observe({ entryTypes: ['gc'] });
+}
+/** HANTU_BENCH_TRACE: how long the synchronous handling of a crossing tick took (ms). */
+const syncTickMs = [];
+const lastTickSyncMs = new Map();
 PositionMonitor.prototype.onTradeTick = function timedTick(ev) {
-  lastTickAt.set(ev.instrumentId, performance.now());
-  return onTradeTick.call(this, ev);
+  const now = performance.now();
+  lastTickAt.set(ev.instrumentId, now);
+  const b = Math.floor(now / 100);
+  ticksPer100ms[b] = (ticksPer100ms[b] ?? 0) + 1;
+  tickCount++;
+  if (!process.env.HANTU_BENCH_TRACE) return onTradeTick.call(this, ev);
+  const r = onTradeTick.call(this, ev);
+  lastTickSyncMs.set(ev.instrumentId, performance.now() - now);
+  return r;
 };
 const submitOrder = KisClient.prototype.submitOrder;
 KisClient.prototype.submitOrder = async function timedSubmit(cmd) {
   const at = crossingAt.get(cmd.instrumentId);
   crossingAt.delete(cmd.instrumentId);
-  if (at !== undefined) crossing.toOrder.push(performance.now() - at);
+  if (at !== undefined) {
+    crossing.toOrder.push(performance.now() - at);
+    crossing.at.push(at);
+  }
+  if (at !== undefined && process.env.HANTU_BENCH_TRACE) {
+    const lat = performance.now() - at;
+    const nowUs = Number(process.hrtime.bigint() / 1000n);
+    process.stderr.write(`exit ${cmd.instrumentId} at=${at.toFixed(1)} toOrder=${lat.toFixed(2)} hrFromUs=${Math.round(nowUs - lat * 1000)} hrToUs=${nowUs}\n`);
+  }
   const saved = savedAt.get(cmd.instrumentId);
   savedAt.delete(cmd.instrumentId);
   if (at !== undefined && saved !== undefined) crossing.savedToOrder.push(performance.now() - saved);
@@ -114,15 +165,55 @@ JsonFileExitIntentStore.prototype.save = function timedSave(intent) {
   const s = performance.now();
   const first = intent.state === 'PENDING_SUBMIT';
   if (first && lastTickAt.has(intent.instrumentId)) crossingAt.set(intent.instrumentId, lastTickAt.get(intent.instrumentId));
+  if (first && lastTickSyncMs.has(intent.instrumentId)) syncTickMs.push(lastTickSyncMs.get(intent.instrumentId));
   stores.add(this);
   const into = first ? saveMs.beforeOrder : saveMs.later;
   const p = save.call(this, intent);
+  const ticks0 = tickCount;
+  const gc0 = gcMs.total;
+  if (first && process.env.HANTU_BENCH_TRACE) p.then(() => process.stderr.write(`save ${intent.instrumentId} ms=${(performance.now() - s).toFixed(2)} ticksMeanwhile=${tickCount - ticks0} gcMeanwhileMs=${(gcMs.total - gc0).toFixed(2)}\n`), () => undefined);
   p.then(() => {
     into.push(performance.now() - s);
     if (first) savedAt.set(intent.instrumentId, performance.now());
   }, () => undefined);
   return p;
 };
+// - the order executor's journal write (OrderRepository.insertIntent): its duration, and where it
+//   started relative to the crossing tick (it runs concurrently with the intent save).
+const { OrderRepository } = await load('persistence/repositories/orders');
+const journalMs = [];
+const tickToJournalStart = [];
+const insertIntent = OrderRepository.prototype.insertIntent;
+OrderRepository.prototype.insertIntent = function timedInsert(args) {
+  const s = performance.now();
+  const at = crossingAt.get(args.init.instrumentId);
+  if (at !== undefined && args.init.side === 'SELL') tickToJournalStart.push(s - at);
+  const p = insertIntent.call(this, args);
+  p.then(() => journalMs.push(performance.now() - s), () => undefined);
+  return p;
+};
+// HANTU_BENCH_TRACE: every SQL statement of the day by its first words (count, rows, ms), on stderr at the end.
+const sqlStats = new Map();
+if (process.env.HANTU_BENCH_TRACE) {
+  const pgmod = await import('pg');
+  const Client = (pgmod.default ?? pgmod).Client;
+  const q = Client.prototype.query;
+  Client.prototype.query = function tracedQuery(config, values, cb) {
+    const text = typeof config === 'string' ? config : config?.text;
+    if (typeof text !== 'string' || cb !== undefined || typeof values === 'function') return q.call(this, config, values, cb);
+    const key = text.replace(/\s+/g, ' ').slice(0, 90);
+    const s = performance.now();
+    const p = q.call(this, config, values);
+    p.then((r) => {
+      const e = sqlStats.get(key) ?? { n: 0, rows: 0, ms: 0 };
+      e.n++;
+      e.rows += r?.rowCount ?? r?.rows?.length ?? 0;
+      e.ms += performance.now() - s;
+      sqlStats.set(key, e);
+    }, () => undefined);
+    return p;
+  };
+}
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 
 globalThis.gc?.();
@@ -142,6 +233,35 @@ const sampler = setInterval(() => {
   peakHeap = Math.max(peakHeap, getHeapStatistics().used_heap_size);
 }, 200);
 try {
+  // HANTU_BENCH_TRACE: probes of the loop every 20 ms: setImmediate, and an fs.write to /dev/shm (threadpool round trip).
+  const probe = { imm: [], fsw: [] };
+  let probeTimer;
+  if (process.env.HANTU_BENCH_TRACE) {
+    const fs = (await import('node:fs')).default;
+    const fd = fs.openSync(`/dev/shm/hantu-probe-${process.pid}`, 'w');
+    const b = Buffer.alloc(700, 'x');
+    probe.pgSelect = [];
+    probe.pgInsert = [];
+    const pgmod = await import('pg');
+    const probeClient = new (pgmod.default ?? pgmod).Client({ connectionString: go.databaseUrl });
+    if (go.databaseUrl) {
+      await probeClient.connect();
+      await probeClient.query('CREATE TABLE IF NOT EXISTS hantu_bench_probe (n int)');
+    }
+    let pn = 0;
+    probeTimer = setInterval(() => {
+      if (go.databaseUrl && pn++ % 2 === 0) {
+        const t0 = performance.now();
+        void probeClient.query('SELECT 1').then(() => probe.pgSelect.push(performance.now() - t0));
+      } else if (go.databaseUrl) {
+        const t0 = performance.now();
+        void probeClient.query('INSERT INTO hantu_bench_probe VALUES (1)').then(() => probe.pgInsert.push(performance.now() - t0));
+      }
+      const t = performance.now();
+      setImmediate(() => probe.imm.push(performance.now() - t));
+      fs.write(fd, b, 0, b.length, 0, () => probe.fsw.push(performance.now() - t));
+    }, 20);
+  }
   const config = loadConfig({ env: {}, overrides: { dataDir: go.dataDir, logLevel: 'error', ...go.configOverrides } });
   const started = performance.now();
   loopDelay.enable();
@@ -159,6 +279,16 @@ try {
     ...(go.postFillDelayMs ? { postFillDelayMs: go.postFillDelayMs } : {}),
   });
   const report = await day.done;
+  if (process.env.HANTU_BENCH_TRACE) {
+    clearInterval(probeTimer);
+    for (const [k, v] of Object.entries({ ...probe, crossingTickSync: syncTickMs })) {
+      const xs = [...v].sort((a, b) => a - b);
+      process.stderr.write(`probe ${k} n=${xs.length} p50=${xs[Math.floor(xs.length / 2)]?.toFixed(2)} p90=${xs[Math.floor(xs.length * 0.9)]?.toFixed(2)} p99=${xs[Math.floor(xs.length * 0.99)]?.toFixed(2)} max=${xs.at(-1)?.toFixed(2)}\n`);
+    }
+    const xs = [...fsWriteMs].sort((a, b) => a - b);
+    process.stderr.write(`fs.write n=${xs.length} p50=${xs[Math.floor(xs.length / 2)]?.toFixed(2)} p90=${xs[Math.floor(xs.length * 0.9)]?.toFixed(2)} max=${xs.at(-1)?.toFixed(2)}\n`);
+  }
+  if (process.env.HANTU_BENCH_TRACE) for (const [k, e] of [...sqlStats].sort((a, b) => b[1].ms - a[1].ms)) process.stderr.write(`sql n=${e.n} rows=${e.rows} ms=${e.ms.toFixed(0)} ${k}\n`);
   const wallMs = performance.now() - started;
   loopDelay.disable();
   clearInterval(sampler);
@@ -177,9 +307,18 @@ try {
     toSubmit: day.latencies.toSubmit,
     toAck: day.latencies.toAck,
     crossingToOrder: crossing.toOrder,
+    // The trade-tick rate (ticks/s) the daemon handled over the second around each crossing tick (±0.5 s).
+    tickRateAroundCrossing: crossing.at.map((at) => {
+      const b = Math.floor(at / 100);
+      let n = 0;
+      for (let k = b - 5; k < b + 5; k++) n += ticksPer100ms[k] ?? 0;
+      return n;
+    }),
     crossingToAck: crossing.toAck,
     intentSavedToOrder: crossing.savedToOrder,
     intentSaveMs: saveMs,
+    journalMs,
+    tickToJournalStart,
     eventLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6, mean: loopDelay.mean / 1e6 },
     peakRssBytes: peakRssBytes() ?? end.rss,
     peakHeapUsedBytes: Math.max(peakHeap, end.heapUsed),

@@ -66,6 +66,8 @@ interface ResultMessage {
   toAck: number[];
   /** Wall ms from the tick that crossed the threshold to the exit order leaving, and to its acknowledgement. */
   crossingToOrder: number[];
+  /** Per crossingToOrder sample: the trade ticks/s the daemon handled over the second around the crossing tick. */
+  tickRateAroundCrossing: number[];
   crossingToAck: number[];
   /** Wall ms from the first intent save's resolution to the order leaving (the order executor's ledger journal write, mostly). */
   intentSavedToOrder: number[];
@@ -88,6 +90,10 @@ interface ResultMessage {
   afterGcHeapUsedBytes: number;
   /** /proc/self/status at the end of the day (see BaselineMessage.status). */
   statusAtEnd: Record<string, number>;
+  /** Duration of every ledger journal write of an order (OrderRepository.insertIntent), ms. */
+  journalMs: number[];
+  /** Wall ms from the crossing tick to the start of the exit order's journal write. */
+  tickToJournalStart: number[];
   /** Counters of the day's exit-intent store(s): saves, appends (group commits), rewrites, torn tails, bytes. */
   intentStoreStats: Record<string, number>[];
 }
@@ -144,8 +150,8 @@ function nextMessage<T extends { type: string }>(child: ChildProcess, timeoutMs:
  * its baseline. HANTU_BENCH_DAEMON_NODE_FLAGS adds Node/V8 flags to every daemon (experiments).
  */
 async function spawnDaemon(mode: 'dist' | 'tsx', nodeFlags: readonly string[] = []): Promise<Daemon> {
-  const flags = [...nodeFlags, ...(process.env['HANTU_BENCH_DAEMON_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)];
-  const child = spawn(process.execPath, ['--expose-gc', ...flags, DAEMON, mode], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const flags = [...shippedNodeFlags(), ...nodeFlags, ...(process.env['HANTU_BENCH_DAEMON_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)];
+  const child = spawn(process.execPath, ['--expose-gc', ...flags, DAEMON, mode], { stdio: ['ignore', process.env['HANTU_BENCH_TRACE'] ? 'inherit' : 'ignore', 'inherit', 'ipc'] });
   let baseline: BaselineMessage;
   try {
     baseline = await nextMessage<BaselineMessage>(child, 120_000);
@@ -168,6 +174,16 @@ async function spawnDaemon(mode: 'dist' | 'tsx', nodeFlags: readonly string[] = 
       }
     },
   };
+}
+
+/**
+ * The Node/V8 flags `hantu` runs with: those of the shebang of bin/hantu.js
+ * (`#!/usr/bin/env -S node <flags>`), so that the bench's daemon is the shipped command's.
+ */
+export function shippedNodeFlags(): string[] {
+  const first = readFileSync(HANTU, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node(?<flags>(?: +--[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+  return (m?.groups?.['flags'] ?? '').split(' ').filter(Boolean);
 }
 
 /** Resident set of a child process in bytes (0 once it is gone). */
@@ -209,13 +225,15 @@ function ensureBuild(): string {
 
 interface Samples {
   toOrder: number[];
+  /** Per toOrder sample: trade ticks/s around the crossing tick. */
+  rate: number[];
   durableToOrder: number[];
   toAck: number[];
   runNodeToOrder: number[];
   intentSave: number[];
 }
 
-const newSamples = (): Samples => ({ toOrder: [], durableToOrder: [], toAck: [], runNodeToOrder: [], intentSave: [] });
+const newSamples = (): Samples => ({ toOrder: [], rate: [], durableToOrder: [], toAck: [], runNodeToOrder: [], intentSave: [] });
 
 interface DayOptions {
   data: string;
@@ -259,6 +277,8 @@ interface DayRun {
    */
   tickToOrder: ReturnType<LatencyRecorder['summary']>;
   /** … and to the venue's acknowledgement (includes the REST rate limiter's queue). */
+  /** tickToOrder split by the trade-tick rate the daemon handled in the second around the crossing tick (see byRate). */
+  tickToOrderByTickRate: ReturnType<typeof byRate>;
   tickToAck: ReturnType<LatencyRecorder['summary']>;
   /**
    * What run-node records itself (`RunningDay.latencies.toSubmit`): from the LATEST tick of the
@@ -270,6 +290,10 @@ interface DayRun {
   intentSaveLater: ReturnType<LatencyRecorder['summary']>;
   /** From the intent being durable to the order leaving: the order executor's journal write in the ledger (a database commit), mostly. */
   intentDurableToOrder: ReturnType<LatencyRecorder['summary']>;
+  /** The order executor's ledger journal write (one statement, one commit), every order of the day, ms. */
+  journalWrite: ReturnType<LatencyRecorder['summary']>;
+  /** From the crossing tick to the start of the exit's journal write (the monitor's own work, then the port's checks), ms. */
+  tickToJournalStart: ReturnType<LatencyRecorder['summary']>;
   /** The intent log's counters: saves, appends (one write each; concurrent saves share one), rewrites. */
   intentStore: Record<string, number>[];
   eventLoopDelayMs: { p50: number; p99: number; max: number; mean: number };
@@ -340,7 +364,7 @@ async function runDay(o: DayOptions, samples: Samples): Promise<DayRun> {
   }, 50);
   try {
     twin = await spawnTwin(
-      ['--data', o.data, '--day', o.day, '--at', '08:59', '--speed', String(o.speed), '--cash', '1000000000', '--holdings', `top:${o.holdings}:1000000`, ...(o.maxRegistrations ? ['--max-registrations', String(o.maxRegistrations)] : [])],
+      ['--data', o.data, '--day', o.day, '--at', process.env['HANTU_BENCH_AT'] ?? '08:59', '--speed', String(o.speed), '--cash', '1000000000', '--holdings', `top:${o.holdings}:1000000`, ...(o.maxRegistrations ? ['--max-registrations', String(o.maxRegistrations)] : [])],
       dataDir,
     );
     const r = await daemon.go({
@@ -358,6 +382,7 @@ async function runDay(o: DayOptions, samples: Samples): Promise<DayRun> {
       postFillDelayMs,
     });
     r.crossingToOrder.forEach((v) => samples.toOrder.push(v));
+    r.tickRateAroundCrossing.forEach((v) => samples.rate.push(v));
     r.intentSavedToOrder.forEach((v) => samples.durableToOrder.push(v));
     r.crossingToAck.forEach((v) => samples.toAck.push(v));
     r.toSubmit.forEach((v) => samples.runNodeToOrder.push(v));
@@ -366,7 +391,7 @@ async function runDay(o: DayOptions, samples: Samples): Promise<DayRun> {
     if (r.tradingState !== 'ACTIVE') throw new Error(`the daemon did not trade (${r.tradingState}): ${r.startupReconciliation}`);
     return {
       day: o.day,
-      nodeFlags: o.nodeFlags ?? [],
+      nodeFlags: [...shippedNodeFlags(), ...(o.nodeFlags ?? [])],
       loadAverage1m: [Math.round(load0 * 100) / 100, Math.round(loadavg()[0]! * 100) / 100],
       symbols: codes.length,
       wallSeconds: Math.round(r.wallMs / 100) / 10,
@@ -382,11 +407,14 @@ async function runDay(o: DayOptions, samples: Samples): Promise<DayRun> {
       },
       reconciliationSyncs: r.reconciliation['syncs'] ?? 0,
       tickToOrder: summarise(r.crossingToOrder),
+      tickToOrderByTickRate: byRate(r.crossingToOrder, r.tickRateAroundCrossing),
       tickToAck: summarise(r.crossingToAck),
       tickToOrderAsRecordedByRunNode: summarise(r.toSubmit),
       intentSaveBeforeOrder: summarise(r.intentSaveMs.beforeOrder),
       intentSaveLater: summarise(r.intentSaveMs.later),
       intentDurableToOrder: summarise(r.intentSavedToOrder),
+      journalWrite: summarise(r.journalMs),
+      tickToJournalStart: summarise(r.tickToJournalStart),
       intentStore: r.intentStoreStats,
       eventLoopDelayMs: r.eventLoopDelayMs,
       daemon: {
@@ -424,6 +452,20 @@ async function baselineOnly(mode: 'dist' | 'tsx'): Promise<{ rssMb: number; heap
   d.child.send({ type: 'exit' });
   await d.stop();
   return { rssMb: mb(d.baseline.rssBytes), heapUsedMb: mb(d.baseline.heapUsedBytes), importMs: Math.round(d.baseline.importMs) };
+}
+
+/** The issue's load: 40 symbols at 2,000 trade ticks/s. */
+const TARGET_TICK_RATE = 2_000;
+
+/**
+ * Latencies split by the load around them: exits whose crossing tick came while the daemon handled at
+ * most TARGET_TICK_RATE trade ticks/s (over the second around it), and the others (the compressed
+ * opening minutes of a replay, when a day's busiest minutes pass in a fraction of a second).
+ */
+function byRate(latencies: readonly number[], rates: readonly number[]): { atOrBelowTargetRate: ReturnType<LatencyRecorder['summary']>; aboveTargetRate: ReturnType<LatencyRecorder['summary']> & { ticksPerSecondMax: number } } {
+  const low = latencies.filter((_, i) => (rates[i] ?? Infinity) <= TARGET_TICK_RATE);
+  const high = latencies.filter((_, i) => !((rates[i] ?? Infinity) <= TARGET_TICK_RATE));
+  return { atOrBelowTargetRate: summarise(low), aboveTargetRate: { ...summarise(high), ticksPerSecondMax: Math.max(0, ...rates) } };
 }
 
 function summarise(values: readonly number[]): ReturnType<LatencyRecorder['summary']> {
@@ -523,22 +565,20 @@ async function orError<T>(p: Promise<T>): Promise<T | { error: string }> {
   }
 }
 
-/** Flags of the what-if memory run: see `memory100SymbolsWhatIf`. */
-const WHAT_IF_FLAGS = ['--optimize-for-size', '--liftoff-only'];
-
 /**
  * - intentStore: the exit-intent store alone (see benchIntentStore);
  * - startupBaseline: RSS of the daemon process after loading `hantu run`'s modules, compiled vs tsx;
  * - memory100Symbols: 100 symbols (marcap, top 100 by traded value) over a whole day at 800x, with
  *   per-position thresholds (0.3 %–5.2 %) so exits happen too; the daemon's RSS is its own process's;
- * - memory100SymbolsWhatIf: the same with V8 flags that stand in for two proposed changes (see there);
  * - tickToOrder: 40 shipped symbols × 6 replayed days at 800x (about 2,000 ticks/s), each position
  *   with its own stop-loss = take-profit (0.2 %–2.15 %) so nearly every position exits (about 230
  *   exits); the protective timers (sync, post-fill check, reprice, fill confirm) run 60 times faster
  *   than in production on the wall clock rather than 800 times (see DayOptions.syncTimeScale);
  * - tickToOrderProductionTimers: one of those days with the timers at production's simulated values.
  *
- * HANTU_BENCH_QUICK=1 runs one latency day only (development).
+ * HANTU_BENCH_QUICK=1 runs one latency day only (development); HANTU_BENCH_AT=HH:MM starts the twin at
+ * another time than 08:59; HANTU_BENCH_TRACE=1 makes the daemon print diagnostics (realtime-daemon.mjs);
+ * HANTU_BENCH_DAEMON_NODE_FLAGS adds Node/V8 flags to the daemon (after those of bin/hantu.js).
  */
 export async function benchRealtime(): Promise<unknown> {
   const quick = process.env['HANTU_BENCH_QUICK'] === '1';
@@ -558,17 +598,9 @@ export async function benchRealtime(): Promise<unknown> {
   const forty = (day: string, syncTimeScale: number): DayOptions => ({ data: SHIPPED, day, holdings: 40, speed: SPEED, thresholdsPct: (i) => 0.2 + (i % 40) * 0.05, syncTimeScale });
 
   let memory: unknown = quick ? 'skipped: HANTU_BENCH_QUICK=1' : `skipped: ${MARCAP} is absent`;
-  let memoryWhatIf: unknown = memory;
   if (!quick && existsSync(MARCAP)) {
     const run = await orError(runDay(hundred(), newSamples()));
     memory = 'error' in run ? run : { targetPeakRssMb: TARGET_RSS_MB, meetsTarget: run.daemon.peakRssMb <= TARGET_RSS_MB, ...run };
-    const whatIf = await orError(runDay(hundred(WHAT_IF_FLAGS), newSamples()));
-    memoryWhatIf = 'error' in whatIf ? whatIf : {
-      what:
-        'NOT what ships: the same day with V8 flags standing in for two proposed changes. --optimize-for-size: a small young generation and eager old-generation GC (the shipped daemon grows new space to 33.6 MB and keeps promoted garbage: live heap after a GC is ~27 MB); --liftoff-only: no background TurboFan compile of the WASM HTTP parser of undici (llhttp), which briefly adds ~30 MB a few requests after start (the KIS REST sender on node:http would have no WASM at all). Both cost throughput: compare ticksPerSecond and the latencies.',
-      meetsTarget: whatIf.daemon.peakRssMb <= TARGET_RSS_MB,
-      ...whatIf,
-    };
   }
 
   const all = newSamples();
@@ -595,7 +627,6 @@ export async function benchRealtime(): Promise<unknown> {
       tsxImportMs: startup.tsx.importMs,
     },
     memory100Symbols: memory,
-    memory100SymbolsWhatIf: memoryWhatIf,
     tickToOrder: {
       targetP99Ms: TARGET_P99_MS,
       meetsTarget: tickToOrder.p99Ms <= TARGET_P99_MS,
@@ -604,6 +635,7 @@ export async function benchRealtime(): Promise<unknown> {
       speed: SPEED,
       timers: 'periodic sync, post-fill check, reprice timeout and fill confirm at production × speed / 60 simulated ms: every 1 s, 50 ms, 167 ms and 1 s of wall time (production: 60 s, 3 s, 10 s, 60 s)',
       tickToOrderAllDays: tickToOrder,
+      tickToOrderAllDaysByTickRate: byRate(all.toOrder, all.rate),
       tickToAckAllDays: summarise(all.toAck),
       tickToOrderAsRecordedByRunNodeAllDays: summarise(all.runNodeToOrder),
       intentSaveBeforeOrderAllDays: summarise(all.intentSave),
