@@ -576,7 +576,7 @@ async function orError<T>(p: Promise<T>): Promise<T | { error: string }> {
  *   than in production on the wall clock rather than 800 times (see DayOptions.syncTimeScale);
  * - tickToOrderProductionTimers: one of those days with the timers at production's simulated values.
  *
- * HANTU_BENCH_QUICK=1 runs one latency day only (development); HANTU_BENCH_AT=HH:MM starts the twin at
+ * HANTU_BENCH_QUICK=1 runs one latency day only (development); HANTU_BENCH_ONLY=memory the 100-symbol day only; HANTU_BENCH_AT=HH:MM starts the twin at
  * another time than 08:59; HANTU_BENCH_TRACE=1 makes the daemon print diagnostics (realtime-daemon.mjs);
  * HANTU_BENCH_DAEMON_NODE_FLAGS adds Node/V8 flags to the daemon (after those of bin/hantu.js).
  */
@@ -605,11 +605,12 @@ export async function benchRealtime(): Promise<unknown> {
 
   const all = newSamples();
   const runs: (DayRun | { day: string; error: string })[] = [];
-  for (const day of quick ? LATENCY_DAYS.slice(0, 1) : LATENCY_DAYS) {
+  const memoryOnly = process.env['HANTU_BENCH_ONLY'] === 'memory';
+  for (const day of memoryOnly ? [] : quick ? LATENCY_DAYS.slice(0, 1) : LATENCY_DAYS) {
     const r = await orError(runDay(forty(day, 60), all));
     runs.push('error' in r ? { day, ...r } : r);
   }
-  const productionTimers = quick ? undefined : await orError(runDay(forty(LATENCY_DAYS[0]!, SPEED), newSamples()));
+  const productionTimers = quick || memoryOnly ? undefined : await orError(runDay(forty(LATENCY_DAYS[0]!, SPEED), newSamples()));
   const tickToOrder = summarise(all.toOrder);
   return {
     machine: { cpus: cpus().length, loadAverage1mAtEnd: Math.round(loadavg()[0]! * 100) / 100, note: 'other work on the machine distorts latencies: each run reports the load average around it' },

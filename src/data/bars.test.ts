@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { unixMillis } from '../core/brand.ts';
 import { kstInstant } from '../core/kst.ts';
 import { instrumentId } from '../model/instrument.ts';
@@ -17,6 +17,10 @@ import {
   sessionVwap,
   withoutSentinelBars,
 } from './bars.ts';
+import { loadIndicators } from '../core/indicators.ts';
+
+// The indicator library loads on demand (src/core/indicators.ts); these tests compute indicators directly.
+beforeAll(() => loadIndicators());
 
 const ID = instrumentId('005930');
 const D = '2026-02-05';

@@ -9,7 +9,7 @@
  * fractional only when a half-tick print has an odd size. These are market-data numbers, not ledger
  * amounts: nothing here reaches an order or the ledger without being rounded onto the tick grid first.
  */
-import { ATR } from 'trading-signals';
+import { indicatorLibrary } from '../core/indicators.ts';
 import type { UnixMillis } from '../core/brand.ts';
 import { InvariantError } from '../core/errors.ts';
 import { kstHhmmss } from '../core/kst.ts';
@@ -234,7 +234,7 @@ export function sessionVwap(bars: readonly Pick<MinuteBar, 'volume' | 'value'>[]
  */
 export function minuteAtr(bars: readonly Pick<MinuteBar, 'high' | 'low' | 'close'>[], period: number): number | undefined {
   if (!Number.isSafeInteger(period) || period < 1) throw new InvariantError('ATR_PERIOD_INVALID', `ATR period must be a positive integer, was ${period}`);
-  const atr = new ATR(period);
+  const atr = new (indicatorLibrary().ATR)(period);
   for (const b of bars) atr.add({ high: b.high, low: b.low, close: b.close });
   return atr.isStable ? (atr.getResult() ?? undefined) : undefined;
 }

@@ -1,3 +1,4 @@
+import { loadIndicators } from '../core/indicators.ts';
 import { unixMillis, type UnixMillis } from '../core/brand.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { InvariantError } from '../core/errors.ts';
@@ -256,6 +257,9 @@ export class PositionMonitor {
     if (this.#started) throw new InvariantError('MONITOR_ALREADY_STARTED', 'PositionMonitor.start() was called twice');
     this.#started = true;
     this.#startedAt = this.#clock.now();
+    // The ATR needs the indicator library: loaded only when some rule uses the ATR.
+    const rules = [this.#config.default, ...Object.keys(this.#config.instruments).map((id) => this.#ruleOf(id as InstrumentId))];
+    if (rules.some((r) => atrPeriodsOf(r).length > 0)) await loadIndicators();
     const loaded = await this.#store.load();
     for (const raw of loaded) {
       const intent = raw as MutableIntent;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.ts';
 import { instrumentId } from '../model/instrument.ts';
 import { dailyPriceLimits } from '../model/price-limits.ts';
@@ -12,6 +12,10 @@ import {
   resolveExitRule,
   type ExitRule,
 } from './rules.ts';
+import { loadIndicators } from '../core/indicators.ts';
+
+// The indicator library loads on demand (src/core/indicators.ts); these tests compute indicators directly.
+beforeAll(() => loadIndicators());
 
 const rule = (r: unknown): ExitRule => parseMonitorConfig({ default: r }).default;
 const NO_ATR = { highWaterMark: 0, atr: {} };

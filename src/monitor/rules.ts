@@ -1,4 +1,4 @@
-import { ATR } from 'trading-signals';
+import { indicatorLibrary } from '../core/indicators.ts';
 import { z } from 'zod';
 import { ConfigError, InvariantError, type ConfigIssue } from '../core/errors.ts';
 import type { InstrumentId, InstrumentKind } from '../model/instrument.ts';
@@ -186,7 +186,7 @@ export interface AtrBar {
  */
 export function dailyAtr(bars: readonly AtrBar[], period: number): number | undefined {
   if (!Number.isInteger(period) || period < 1) throw new InvariantError('ATR_PERIOD_INVALID', `ATR period must be a positive integer, was ${period}`);
-  const atr = new ATR(period);
+  const atr = new (indicatorLibrary().ATR)(period);
   for (const b of bars) {
     if (!(b.high > 0 && b.low > 0 && b.close > 0)) continue;
     atr.add({ high: b.high, low: b.low, close: b.close });

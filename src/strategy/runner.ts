@@ -28,6 +28,7 @@
  * signal, no transaction). The report says what would have been sent and why; buys are then funded as
  * if the sells filled at their limit prices.
  */
+import { loadIndicators } from '../core/indicators.ts';
 import { z } from 'zod';
 import { unixMillis, type UnixMillis } from '../core/brand.ts';
 import type { Clock } from '../core/clock.ts';
@@ -646,6 +647,7 @@ class Run {
       return undefined;
     }
     const held = balance.positions.filter((p) => p.quantity > 0 || p.sellableQuantity > 0);
+    if (strategy.needsIndicators) await loadIndicators();
     const ids = [...new Set(strategy.instruments(held))];
     const bars = new Map<InstrumentId, readonly MinuteBar[]>();
     for (const id of ids) {

@@ -206,6 +206,8 @@ export interface Strategy<C, S> {
   readonly stateSchema: z.ZodType<S>;
   /** True when `decide` needs the session's minute bars of its instruments. */
   readonly needsMinuteBars?: boolean;
+  /** True when `decide` computes indicators (src/core/indicators.ts): the runner loads the library first. */
+  readonly needsIndicators?: boolean;
   /** The state before the first run. */
   initialState(config: C): S;
   /** Instruments whose quotes (and bars) `decide` needs, given the current holdings. */
@@ -226,6 +228,7 @@ export interface BoundStrategy {
   /** The strategy's `name`. */
   readonly name: string;
   readonly needsMinuteBars: boolean;
+  readonly needsIndicators: boolean;
   instruments(positions: readonly PositionStatusReport[]): readonly InstrumentId[];
   /**
    * Validates a stored state (`undefined` = nothing stored yet → the initial state).
@@ -254,6 +257,7 @@ export function bindStrategy<C, S>(strategy: Strategy<C, S>, rawConfig: unknown,
     id,
     name: strategy.name,
     needsMinuteBars: strategy.needsMinuteBars === true,
+    needsIndicators: strategy.needsIndicators === true,
     instruments: (positions) => strategy.instruments(config, positions),
     parseState(raw) {
       if (raw === undefined) return { ok: true, state: strategy.initialState(config) };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { kstInstant } from '../../../core/kst.ts';
 import { buildMinuteBars, type MinuteBar } from '../../../data/bars.ts';
 import { instrumentId, type InstrumentId } from '../../../model/instrument.ts';
@@ -14,6 +14,10 @@ import {
   type VwapAtrBandsConfig,
   type VwapAtrBandsState,
 } from './vwap-atr-bands.ts';
+import { loadIndicators } from '../../../core/indicators.ts';
+
+// The indicator library loads on demand (src/core/indicators.ts); these tests compute indicators directly.
+beforeAll(() => loadIndicators());
 
 const SAMSUNG = instrumentId('005930');
 const set = loadDailyBars(SHIPPED_2026, { codes: ['005930'] });

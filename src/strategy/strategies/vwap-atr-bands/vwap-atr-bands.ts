@@ -110,6 +110,7 @@ export const vwapAtrBandsStrategy: Strategy<VwapAtrBandsConfig, VwapAtrBandsStat
   configSchema: VwapAtrBandsConfigSchema,
   stateSchema: VwapAtrBandsStateSchema,
   needsMinuteBars: true,
+  needsIndicators: true,
   initialState: () => ({ sessionDate: '', instruments: {} }),
   instruments: (config): InstrumentId[] => config.instruments.map((i) => instrumentId(i.code)),
 
