@@ -18,7 +18,14 @@ export class KisWsFrameError extends AppError {
   }
 }
 
-/** Real-time data: `records[i]` are the fields of record i; `width` = fields per record. */
+/**
+ * Real-time data: `records[i]` are the fields of record i; `width` = fields per record.
+ * The fields are not split up front: `payload` is the (decrypted) `f1^f2^…` text and `starts[k]` the
+ * UTF-16 offset in `payload` where field k (0-based, all records back to back) begins, plus one sentinel
+ * `payload.length + 1`, so field k is `payload.slice(starts[k], starts[k + 1] - 1)` and there are
+ * `starts.length - 1 = count * width` fields. `records` is built from these on first access (and cached).
+ * (It is a getter: `JSON.stringify` still includes it through `toJSON`, but an object spread does not.)
+ */
 export interface KisWsDataFrame {
   readonly kind: 'data';
   readonly encrypted: boolean;
@@ -26,6 +33,8 @@ export interface KisWsDataFrame {
   readonly count: number;
   readonly width: number;
   readonly records: readonly (readonly string[])[];
+  readonly payload: string;
+  readonly starts: readonly number[];
 }
 
 /** PINGPONG keep-alive; the client echoes `raw` back as a text frame. */
@@ -98,6 +107,36 @@ function parseJsonFrame(raw: string): KisWsFrame {
   };
 }
 
+/**
+ * The known TR ids, each mapped to itself: a frame's TR id is replaced by the equal constant string so
+ * that the `REALTIME_TRS[trId]` look-ups downstream (here and in decode.ts) use an interned key.
+ */
+const KNOWN_TR_IDS = new Map(Object.keys(REALTIME_TRS).map((id) => [id, id]));
+
+const encoder = new TextEncoder();
+let scratch = new Uint8Array(2048);
+
+/**
+ * Offsets where each '^'-separated field of `payload` begins, plus the sentinel `payload.length + 1`
+ * (the `KisWsDataFrame.starts` layout). An all-ASCII payload (trade and book frames in practice) of up
+ * to 1 MiB is copied into a reused byte buffer and scanned there (one byte per UTF-16 unit, so the
+ * offsets are the same); otherwise `indexOf` finds the separators.
+ */
+function fieldStarts(payload: string): number[] {
+  const n = payload.length;
+  const starts: number[] = [0];
+  if (n > scratch.length && n <= 1 << 20) scratch = new Uint8Array(n);
+  const { read, written } = encoder.encodeInto(payload, scratch);
+  if (read === n && written === n) {
+    const bytes = scratch;
+    for (let at = 0; at < n; at++) if (bytes[at] === 94 /* ^ */) starts.push(at + 1);
+  } else {
+    for (let at = payload.indexOf('^'); at >= 0; at = payload.indexOf('^', at + 1)) starts.push(at + 1);
+  }
+  starts.push(n + 1);
+  return starts;
+}
+
 function threeDigits(s: string): number {
   if (s.length !== 3) return -1;
   let n = 0;
@@ -124,9 +163,11 @@ export function parseKisWsFrame(raw: string, keyOf: (trId: string) => KisAesKey 
   const p3 = p2 < 0 ? -1 : raw.indexOf('|', p2 + 1);
   if (p1 !== 1 || p2 < 0 || p3 < 0) throw new KisWsFrameError('data frame header must be enc|TR_ID|NNN|payload', raw);
   const encrypted = first === 49;
-  const trId = raw.slice(p1 + 1, p2);
+  const sent = raw.slice(p1 + 1, p2);
+  const known = KNOWN_TR_IDS.get(sent);
+  const trId = known ?? sent;
   const countText = raw.slice(p2 + 1, p3);
-  if (!REALTIME_TRS[trId] && !/^[A-Z0-9]{4,16}$/.test(trId)) throw new KisWsFrameError(`bad TR id "${trId}"`, raw);
+  if (!known && !/^[A-Z0-9]{4,16}$/.test(trId)) throw new KisWsFrameError(`bad TR id "${trId}"`, raw);
   const count = threeDigits(countText);
   if (count < 0) throw new KisWsFrameError(`bad record count "${countText}"`, raw);
   if (count < 1) throw new KisWsFrameError('record count is zero', raw);
@@ -136,14 +177,47 @@ export function parseKisWsFrame(raw: string, keyOf: (trId: string) => KisAesKey 
     if (!aes) throw new KisWsFrameError(`encrypted ${trId} frame arrived before its key`, raw);
     payload = decryptPayload(payload, aes);
   }
-  const fields = payload.split('^');
-  if (fields.length % count !== 0) {
-    throw new KisWsFrameError(`${trId}: ${fields.length} fields do not divide into ${count} records`, raw);
+  // Field boundaries only (no substrings): the decoders read the fields they need straight from `payload`.
+  const starts = fieldStarts(payload);
+  const fieldCount = starts.length - 1;
+  if (fieldCount % count !== 0) {
+    throw new KisWsFrameError(`${trId}: ${fieldCount} fields do not divide into ${count} records`, raw);
   }
-  const width = fields.length / count;
+  const width = fieldCount / count;
   const minWidth = REALTIME_TRS[trId]?.minWidth ?? 1;
   if (width < minWidth) throw new KisWsFrameError(`${trId}: records of ${width} fields, layout needs at least ${minWidth}`, raw);
-  const records: string[][] = count === 1 ? [fields] : [];
-  for (let i = 0; count > 1 && i < count; i++) records.push(fields.slice(i * width, (i + 1) * width));
-  return { kind: 'data', encrypted, trId, count, width, records };
+  return new DataFrame(encrypted, trId, count, width, payload, starts);
+}
+
+/** The fields of each record as strings (`count` records of `width` fields; see `KisWsDataFrame.starts`). */
+function splitRecords(payload: string, starts: readonly number[], count: number, width: number): string[][] {
+  const records: string[][] = [];
+  for (let r = 0, k = 0; r < count; r++) {
+    const rec: string[] = [];
+    for (let i = 0; i < width; i++, k++) rec.push(payload.slice(starts[k]!, starts[k + 1]! - 1));
+    records.push(rec);
+  }
+  return records;
+}
+
+/** `KisWsDataFrame` as returned by `parseKisWsFrame`: `records` is split from `payload` lazily. */
+class DataFrame implements KisWsDataFrame {
+  readonly kind = 'data' as const;
+  #records: string[][] | undefined;
+  constructor(
+    readonly encrypted: boolean,
+    readonly trId: string,
+    readonly count: number,
+    readonly width: number,
+    readonly payload: string,
+    readonly starts: readonly number[],
+  ) {}
+
+  get records(): string[][] {
+    return (this.#records ??= splitRecords(this.payload, this.starts, this.count, this.width));
+  }
+
+  toJSON(): Omit<KisWsDataFrame, 'payload' | 'starts'> {
+    return { kind: this.kind, encrypted: this.encrypted, trId: this.trId, count: this.count, width: this.width, records: this.records };
+  }
 }
