@@ -19,6 +19,7 @@
 // save (ticks and GC meanwhile), every SQL statement by its first words (count, rows, ms), fs.write
 // completion times, and probes of the loop every 20 ms (setImmediate, an fs.write to /dev/shm, and
 // with PostgreSQL a SELECT 1 and a durable one-row INSERT on a connection of their own).
+// HANTU_BENCH_HEAP_SNAPSHOT=<file>: a heap snapshot at the end of the day, after a full GC.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -296,6 +297,7 @@ try {
   const spacesAtEnd = Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, Math.round(x.space_size / 1e5) / 10]));
   globalThis.gc?.();
   const afterGc = process.memoryUsage();
+  if (process.env.HANTU_BENCH_HEAP_SNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.HANTU_BENCH_HEAP_SNAPSHOT);
   await send({
     type: 'result',
     wallMs,
