@@ -150,8 +150,12 @@ function nextMessage<T extends { type: string }>(child: ChildProcess, timeoutMs:
  * its baseline. HANTU_BENCH_DAEMON_NODE_FLAGS adds Node/V8 flags to every daemon (experiments).
  */
 async function spawnDaemon(mode: 'dist' | 'tsx', nodeFlags: readonly string[] = []): Promise<Daemon> {
-  const flags = [...shippedNodeFlags(), ...nodeFlags, ...(process.env['HANTU_BENCH_DAEMON_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)];
-  const child = spawn(process.execPath, ['--expose-gc', ...flags, DAEMON, mode], { stdio: ['ignore', process.env['HANTU_BENCH_TRACE'] ? 'inherit' : 'ignore', 'inherit', 'ipc'] });
+  const shipped = shippedCommand();
+  const flags = [...shipped.flags, ...nodeFlags, ...(process.env['HANTU_BENCH_DAEMON_NODE_FLAGS'] ?? '').split(' ').filter(Boolean)];
+  const child = spawn(process.execPath, ['--expose-gc', ...flags, DAEMON, mode], {
+    stdio: ['ignore', process.env['HANTU_BENCH_TRACE'] ? 'inherit' : 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, ...shipped.env },
+  });
   let baseline: BaselineMessage;
   try {
     baseline = await nextMessage<BaselineMessage>(child, 120_000);
@@ -177,13 +181,16 @@ async function spawnDaemon(mode: 'dist' | 'tsx', nodeFlags: readonly string[] = 
 }
 
 /**
- * The Node/V8 flags `hantu` runs with: those of the shebang of bin/hantu.js
- * (`#!/usr/bin/env -S node <flags>`), so that the bench's daemon is the shipped command's.
+ * What `hantu` runs with: the environment assignments and Node/V8 flags of the shebang of bin/hantu.js
+ * (`#!/usr/bin/env -S [NAME=VALUE…] node [flags…]`), so that the bench's daemon is the shipped command's.
  */
-export function shippedNodeFlags(): string[] {
+export function shippedCommand(): { env: Record<string, string>; flags: string[] } {
   const first = readFileSync(HANTU, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node(?<flags>(?: +--[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
-  return (m?.groups?.['flags'] ?? '').split(' ').filter(Boolean);
+  const m = /^#!\/usr\/bin\/env -S (?<rest>.*)$/.exec(first);
+  const words = (m?.groups?.['rest'] ?? 'node').trim().split(/\s+/);
+  const node = words.indexOf('node');
+  const env = Object.fromEntries(words.slice(0, Math.max(0, node)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  return { env, flags: node < 0 ? [] : words.slice(node + 1) };
 }
 
 /** Resident set of a child process in bytes (0 once it is gone). */
@@ -391,7 +398,7 @@ async function runDay(o: DayOptions, samples: Samples): Promise<DayRun> {
     if (r.tradingState !== 'ACTIVE') throw new Error(`the daemon did not trade (${r.tradingState}): ${r.startupReconciliation}`);
     return {
       day: o.day,
-      nodeFlags: [...shippedNodeFlags(), ...(o.nodeFlags ?? [])],
+      nodeFlags: [...Object.entries(shippedCommand().env).map(([k, v]) => `${k}=${v}`), ...shippedCommand().flags, ...(o.nodeFlags ?? [])],
       loadAverage1m: [Math.round(load0 * 100) / 100, Math.round(loadavg()[0]! * 100) / 100],
       symbols: codes.length,
       wallSeconds: Math.round(r.wallMs / 100) / 10,

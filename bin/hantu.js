@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=20
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --heap-growing-percent=20
 // Entry point of the `hantu` command. Runs the compiled build in dist/ (`npm run build`, which
 // `npm ci` runs through `prepare`) when it was built from exactly the sources next to it; otherwise
 // the TypeScript sources through tsx's loader (a runtime dependency), so that a developer who edited
