@@ -10,7 +10,7 @@ import { clearSharedLimiters } from '../src/adapters/kis/http/rate-limiter.ts';
 import { KrxCalendar } from '../src/model/calendar.ts';
 import { clientForTwin } from '../src/node/broker.ts';
 import { bindNamedStrategy, costsOf, defaultStrategyConfig, fixedAssetSettings, MemoryRecorder, MemoryStrategyStateStore, phaseSourceFor, riskCheckFor } from '../src/node/strategy-node.ts';
-import { sessionOf, type TwinEndpoint } from '../src/node/twin-node.ts';
+import { sessionOf, twinEndpoint } from '../src/node/twin-node.ts';
 import { RiskConfigSchema } from '../src/risk/config.ts';
 import { RiskEngine } from '../src/risk/risk-engine.ts';
 import { InMemoryTradingStateStore } from '../src/risk/trading-state.ts';
@@ -132,17 +132,7 @@ async function oneRun(bars: DailyBarSet, rate: number, clockKind: ClockKind): Pr
     // No WebSocket pushes during the pass: the REST side advances the matching engine itself.
     ws: { pumpIntervalMs: 86_400_000 },
   });
-  const endpoint: TwinEndpoint = {
-    restUrl: twin.restUrl,
-    wsUrl: `${twin.wsUrl}/tryitout`,
-    appKey: account.appKey,
-    appSecret: account.appSecret,
-    account: `${account.cano}-${account.acntPrdtCd}`,
-    htsId: account.htsId,
-    day: DAY,
-    pid: process.pid,
-    clock: { simAt: clock.now(), wallAt: Date.now(), speed: 1 },
-  };
+  const endpoint = twinEndpoint(twin, account, DAY, { simAt: clock.now(), wallAt: Date.now(), speed: 1 });
   const tmp = mkdtempSync(join(tmpdir(), 'hantu-bench-strategy-'));
   const client = clientForTwin(endpoint, { clock, logger, dataDir: tmp, rateLimitPerSecond: rate, timeoutClock: new SystemClock(), maxPages: 1_000 });
   try {

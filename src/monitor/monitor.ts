@@ -258,8 +258,8 @@ export class PositionMonitor {
     this.#started = true;
     this.#startedAt = this.#clock.now();
     // The ATR needs the indicator library: loaded only when some rule uses the ATR.
-    const rules = [this.#config.default, ...Object.keys(this.#config.instruments).map((id) => this.#ruleOf(id as InstrumentId))];
-    if (rules.some((r) => atrPeriodsOf(r).length > 0)) await loadIndicators();
+    const usesAtr = atrPeriodsOf(this.#config.default).length > 0 || Object.keys(this.#config.instruments).some((id) => this.#resolved(id as InstrumentId).atrPeriods.length > 0);
+    if (usesAtr) await loadIndicators();
     const loaded = await this.#store.load();
     for (const raw of loaded) {
       const intent = raw as MutableIntent;

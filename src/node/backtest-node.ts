@@ -49,7 +49,7 @@ import {
   phaseSourceFor,
   riskCheckFor,
 } from './strategy-node.ts';
-import { sessionOf, type TwinEndpoint } from './twin-node.ts';
+import { sessionOf, twinEndpoint } from './twin-node.ts';
 
 /** Options of {@link runBacktest}. */
 export interface BacktestOptions {
@@ -309,17 +309,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
           orderNo: e.odno,
         });
       });
-      const endpoint: TwinEndpoint = {
-        restUrl: twin.restUrl,
-        wsUrl: `${twin.wsUrl}/tryitout`,
-        appKey: account.appKey,
-        appSecret: account.appSecret,
-        account: `${account.cano}-${account.acntPrdtCd}`,
-        htsId: account.htsId,
-        day: date,
-        pid: process.pid,
-        clock: { simAt: clock.now(), wallAt: Date.now(), speed: 1 },
-      };
+      const endpoint = twinEndpoint(twin, account, date, { simAt: clock.now(), wallAt: Date.now(), speed: 1 });
       const client = clientForTwin(endpoint, { clock, logger: o.logger, dataDir: join(tmp, `day-${i}`), rateLimitPerSecond: rate, timeoutClock: new SystemClock(), maxPages: 1_000 });
       let report: RunReport;
       let endCash: number;

@@ -145,7 +145,21 @@ export async function launchTwin(o: LaunchTwinOptions): Promise<LaunchedTwin> {
     },
     ws: { pumpIntervalMs: o.pumpIntervalMs ?? 1_000, ...(o.maxRegistrations ? { maxRegistrations: o.maxRegistrations } : {}), ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs, pingTimeoutMs: o.pingIntervalMs * 3 } : {}) },
   });
-  const endpoint: TwinEndpoint = {
+  const endpoint = twinEndpoint(twin, account, day, { simAt, wallAt, speed: o.sim.speed });
+  return { twin, clock, market, bars, account, endpoint, day, dataFile, session, close: () => twin.close() };
+}
+
+/**
+ * How a client reaches `twin` as `account` (the WebSocket on the `/tryitout` path, as KIS's), this
+ * process's pid, and the twin's time base (`clock`: simulated = simAt + (wall − wallAt) × speed, ms).
+ */
+export function twinEndpoint(
+  twin: Pick<KisTwin, 'restUrl' | 'wsUrl'>,
+  account: Pick<SimAccountSpec, 'appKey' | 'appSecret' | 'cano' | 'acntPrdtCd' | 'htsId'>,
+  day: KstDate,
+  clock: TwinEndpoint['clock'],
+): TwinEndpoint {
+  return {
     restUrl: twin.restUrl,
     wsUrl: `${twin.wsUrl}/tryitout`,
     appKey: account.appKey,
@@ -154,9 +168,8 @@ export async function launchTwin(o: LaunchTwinOptions): Promise<LaunchedTwin> {
     htsId: account.htsId,
     day,
     pid: process.pid,
-    clock: { simAt, wallAt, speed: o.sim.speed },
+    clock,
   };
-  return { twin, clock, market, bars, account, endpoint, day, dataFile, session, close: () => twin.close() };
 }
 
 const DISCOVERY = 'sim.json';

@@ -320,10 +320,11 @@ async function openPostgres(url: string, schema: string | undefined, opts: OpenD
   const settings = ['-c TimeZone=UTC', '-c DateStyle=ISO'];
   if (schema !== undefined) settings.unshift(`-c search_path=${schema}`);
   const driver = (await import('pg')).default;
+  const warm = Math.min(opts.warmConnections ?? 4, opts.poolSize ?? 10);
   const pool = new driver.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
-    min: Math.min(opts.warmConnections ?? 4, opts.poolSize ?? 10),
+    min: warm,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
     types: pgTypesOf(driver),
     options: settings.join(' '),
@@ -343,7 +344,6 @@ async function openPostgres(url: string, schema: string | undefined, opts: OpenD
       }
     }
     // Open the warm connections now (the pool opens connections only on demand).
-    const warm = Math.min(opts.warmConnections ?? 4, opts.poolSize ?? 10);
     const clients = await Promise.all(Array.from({ length: warm }, () => pool.connect()));
     for (const c of clients) c.release();
   } catch (err) {
