@@ -120,10 +120,20 @@ class SyntheticJournal implements OrderJournal {
   readonly orders = new Map<string, { order: Order; createdAt: number }>();
   readonly audits: ExecutionAudit[] = [];
   failOpen = false;
+  /** Journal writes that fail before they succeed (write-ahead retries). */
+  failOpens = 0;
+  /** When set, each open waits for it (a slow commit). */
+  gate: Promise<void> | undefined;
   constructor(private readonly log: string[]) {}
   async open(init: Parameters<OrderJournal['open']>[0], submitted: Parameters<OrderJournal['open']>[1]): Promise<void> {
     this.log.push('journal.open');
+    if (this.gate) await this.gate;
+    this.log.push('journal.committed');
     if (this.failOpen) throw new Error('disk full');
+    if (this.failOpens > 0) {
+      this.failOpens--;
+      throw new Error('connection lost');
+    }
     this.orders.set(init.clientOrderId, { order: applyOrderEvent(createOrder(init), submitted), createdAt: init.tsEvent });
   }
   async record(event: Exclude<OrderEvent, { type: 'OrderFilled' | 'OrderInitialized' }>, when?: (o: { status: string; venueOrderIds: readonly string[] }) => boolean): Promise<boolean> {
@@ -151,6 +161,7 @@ class SyntheticJournal implements OrderJournal {
   async audit(e: ExecutionAudit): Promise<void> {
     this.audits.push(e);
   }
+  has: ((id: string) => Promise<boolean>) | undefined;
   status(id: string): string | undefined {
     return this.orders.get(id)?.order.status;
   }
@@ -198,7 +209,7 @@ describe('OrderExecutor.place', () => {
   it('journals the order as SUBMITTED before the venue sees it, then records the acceptance', async () => {
     const { log, venue, journal, ex } = setup();
     const placed = await ex.place(buy());
-    expect(log).toEqual(['journal.open', 'venue.submit']);
+    expect(log).toEqual(['journal.open', 'journal.committed', 'venue.submit']);
     expect(journal.status('c-1')).toBe('ACCEPTED');
     expect(journal.orders.get('c-1')!.order.venueOrderId).toBe(placed.ack.venueOrderId);
     expect(venue.calls).toEqual(['submit BUY 10@69800']);
@@ -236,11 +247,11 @@ describe('OrderExecutor.place', () => {
     const placed = ex.place(buy(), { alongside });
     // The journal write starts without waiting for the other write; nothing leaves yet.
     await new Promise((r) => setImmediate(r));
-    expect(log).toEqual(['journal.open']);
+    expect(log).toEqual(['journal.open', 'journal.committed']);
     expect(venue.calls).toEqual([]);
     release();
     await placed;
-    expect(log).toEqual(['journal.open', 'alongside.done', 'venue.submit']);
+    expect(log).toEqual(['journal.open', 'journal.committed', 'alongside.done', 'venue.submit']);
     expect(journal.status('c-1')).toBe('ACCEPTED');
   });
 
@@ -260,6 +271,109 @@ describe('OrderExecutor.place', () => {
     journal.failOpen = true;
     const failure = new Error('intent log: disk full');
     await expect(ex.place(buy(), { alongside: Promise.reject(failure) })).rejects.toBe(failure);
+    expect(venue.calls).toEqual([]);
+  });
+});
+
+describe('OrderExecutor.place with a write-ahead record', () => {
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it('sends once the write-ahead record is durable, before the journal commits; journals the acceptance after the journal', async () => {
+    const { log, venue, journal, ex } = setup();
+    let commit!: () => void;
+    journal.gate = new Promise<void>((r) => (commit = r));
+    let durable!: () => void;
+    const writeAhead = new Promise<void>((r) => (durable = r)).then(() => void log.push('intent.durable'));
+    const placed = ex.place(buy(), { writeAhead });
+    await tick();
+    expect(log).toEqual(['journal.open']); // the journal write started at once; nothing left yet
+    expect(venue.calls).toEqual([]);
+    durable();
+    await tick();
+    await tick();
+    expect(log).toEqual(['journal.open', 'intent.durable', 'venue.submit']); // left before the journal committed
+    let done = false;
+    void placed.then(() => (done = true));
+    let journaled = false;
+    const barrier = ex.whenJournaled().then(() => (journaled = true));
+    await tick();
+    expect(done).toBe(false); // the answer waits for the journal
+    expect(journaled).toBe(false); // and so does every reader of the ledger
+    commit();
+    const p = await placed;
+    await barrier;
+    expect(journal.status('c-1')).toBe('ACCEPTED');
+    expect(journal.orders.get('c-1')!.order.venueOrderId).toBe(p.ack.venueOrderId);
+    expect(ex.unjournaled).toEqual([]);
+  });
+
+  it('sends nothing when the write-ahead record fails: the journaled order is closed as HANTU_NOT_SENT and its error rethrown', async () => {
+    const { venue, journal, ex } = setup();
+    const failure = new Error('intent log: disk full');
+    await expect(ex.place(buy(), { writeAhead: Promise.reject(failure) })).rejects.toBe(failure);
+    expect(venue.calls).toEqual([]);
+    expect(journal.orders.get('c-1')!.order.events.at(-1)).toMatchObject({ type: 'OrderRejected', messageCode: 'HANTU_NOT_SENT' });
+    expect(journal.audits[0]).toMatchObject({ result: 'FAILED', detail: expect.objectContaining({ outcome: 'NOT_SENT' }) });
+  });
+
+  it('sends nothing and keeps nothing to retry when both the record and the journal fail', async () => {
+    const { venue, journal, ex } = setup();
+    journal.failOpen = true;
+    const failure = new Error('intent log: disk full');
+    await expect(ex.place(buy(), { writeAhead: Promise.reject(failure) })).rejects.toBe(failure);
+    expect(venue.calls).toEqual([]);
+    expect(ex.unjournaled).toEqual([]);
+  });
+
+  it('a journal write that fails after the order left is retried at once, and the acceptance journaled', async () => {
+    const { log, venue, journal, ex } = setup();
+    journal.failOpens = 1;
+    await ex.place(buy(), { writeAhead: Promise.resolve() });
+    expect(venue.calls).toHaveLength(1);
+    expect(log.filter((l) => l === 'journal.open')).toHaveLength(2);
+    expect(journal.status('c-1')).toBe('ACCEPTED');
+    expect(ex.unjournaled).toEqual([]);
+  });
+
+  it('a journal write that keeps failing is kept for whenJournaled, never resent to the venue, and journaled once the ledger answers', async () => {
+    const { venue, journal, ex } = setup();
+    journal.failOpens = 2;
+    const placed = await ex.place(buy(), { writeAhead: Promise.resolve() });
+    expect(placed.ack.venueOrderId).toBeTruthy(); // the caller follows the order it sent
+    expect(ex.unjournaled).toEqual(['c-1']);
+    expect(journal.status('c-1')).toBeUndefined();
+    await ex.whenJournaled();
+    expect(ex.unjournaled).toEqual([]);
+    expect(journal.status('c-1')).toBe('SUBMITTED'); // the reconciliation links the venue number
+    expect(venue.calls).toHaveLength(1);
+  });
+
+  it('a journal write whose commit was only reported lost is not written twice', async () => {
+    const { ex, journal } = setup();
+    // The first write commits, its answer is lost: the retry meets the stored order.
+    const open = journal.open.bind(journal);
+    let first = true;
+    journal.open = async (init, submitted) => {
+      await open(init, submitted);
+      if (first) {
+        first = false;
+        throw new Error('connection reset after commit');
+      }
+    };
+    journal.has = async (id: string) => journal.orders.has(id);
+    const realOpen = journal.open;
+    journal.open = async (init, submitted) => {
+      if (!first && journal.orders.has(init.clientOrderId)) throw new Error('duplicate key');
+      return realOpen(init, submitted);
+    };
+    await ex.place(buy(), { writeAhead: Promise.resolve() });
+    expect(ex.unjournaled).toEqual([]);
+    expect(journal.status('c-1')).toBe('ACCEPTED');
+  });
+
+  it('refuses alongside and writeAhead together', async () => {
+    const { venue, ex } = setup();
+    await expect(ex.place(buy(), { alongside: Promise.resolve(), writeAhead: Promise.resolve() })).rejects.toBeInstanceOf(TypeError);
     expect(venue.calls).toEqual([]);
   });
 });

@@ -225,12 +225,25 @@ export class OrderExecutor {
    * `alongside` fails, nothing is sent: the journaled order is recorded as OrderRejected
    * (`HANTU_NOT_SENT`) and `place` rejects with `alongside`'s own error, unchanged (the caller can tell
    * it by identity).
-   * @throws ExecutionJournalError (rejected: nothing was sent) when the journal write fails
-   * @throws `alongside`'s error (nothing was sent) when it fails
+   *
+   * `opts.writeAhead`: the caller's own durable record of this order (the monitor's exit intent, an
+   * O_DSYNC append holding the client order id and terms) is the write-ahead record: the order leaves
+   * as soon as `writeAhead` resolved, and the ledger journal write, started at once, is awaited only
+   * after the send and before the answer is journaled. The caller must make the ledger order
+   * recoverable from its record after a crash (`hantu run` copies such orders into the ledger before
+   * the startup reconciliation: `recoverExitOrders`), and every reader that must see our orders first
+   * waits for {@link whenJournaled} (the account sync does, before each notice and each ledger view).
+   * When `writeAhead` fails, nothing is sent, as for `alongside`. When the journal write fails after
+   * the order left, it is retried once at once and then by every `whenJournaled` call; the order is
+   * never resent. `alongside` and `writeAhead` are exclusive.
+   * @throws ExecutionJournalError (rejected: nothing was sent) when the journal write fails (not in
+   *   `writeAhead` mode, where it is retried as above)
+   * @throws `alongside`'s or `writeAhead`'s error (nothing was sent) when it fails
    * @throws the venue's error unchanged: `disposition: 'rejected'` means not placed (journaled as
    *   OrderRejected); anything else is outcome-unknown (the order stays SUBMITTED; never resend it)
    */
-  async place(req: ExecutionRequest, opts: { readonly alongside?: Promise<unknown> } = {}): Promise<PlacedOrder> {
+  async place(req: ExecutionRequest, opts: { readonly alongside?: Promise<unknown>; readonly writeAhead?: Promise<unknown> } = {}): Promise<PlacedOrder> {
+    if (opts.alongside !== undefined && opts.writeAhead !== undefined) throw new TypeError('place: alongside and writeAhead are exclusive');
     const now = unixMillis(this.o.clock.now());
     const base = { clientOrderId: req.clientOrderId, instrumentId: req.instrumentId, tsEvent: now, tsInit: now };
     const init: OrderInitialized = {
@@ -244,24 +257,37 @@ export class OrderExecutor {
       tag: req.actor,
     };
     const submitted: OrderSubmitted = { ...base, type: 'OrderSubmitted' };
-    const [journaled, other] = await Promise.allSettled([this.o.journal.open(init, submitted, { reason: req.reason }), opts.alongside ?? Promise.resolve()]);
-    if (other.status === 'rejected') {
-      this.log.error({ err: other.reason, clientOrderId: req.clientOrderId }, 'the write required alongside the journal failed: order not sent');
-      if (journaled.status === 'fulfilled') {
-        await this.safely(() =>
-          this.o.journal.record(
-            { ...base, tsEvent: unixMillis(this.o.clock.now()), tsInit: unixMillis(this.o.clock.now()), type: 'OrderRejected', reason: `not sent: ${messageOf(other.reason)}`, messageCode: 'HANTU_NOT_SENT' },
-            (x) => x.status === 'SUBMITTED' && x.venueOrderIds.length === 0,
-          ),
-        );
-        await this.audit({ actor: req.actor, action: 'order.submit', target: req.clientOrderId, result: 'FAILED', detail: { outcome: 'NOT_SENT', message: messageOf(other.reason) } });
+    const notSent = async (cause: unknown): Promise<void> => {
+      this.log.error({ err: cause, clientOrderId: req.clientOrderId }, 'the durable write required before sending failed: order not sent');
+      await this.safely(() =>
+        this.o.journal.record(
+          { ...base, tsEvent: unixMillis(this.o.clock.now()), tsInit: unixMillis(this.o.clock.now()), type: 'OrderRejected', reason: `not sent: ${messageOf(cause)}`, messageCode: 'HANTU_NOT_SENT' },
+          (x) => x.status === 'SUBMITTED' && x.venueOrderIds.length === 0,
+        ),
+      );
+      await this.audit({ actor: req.actor, action: 'order.submit', target: req.clientOrderId, result: 'FAILED', detail: { outcome: 'NOT_SENT', message: messageOf(cause) } });
+    };
+    const writeAhead = opts.writeAhead !== undefined;
+    if (opts.writeAhead !== undefined) {
+      this.#startJournal(req.clientOrderId, init, submitted, req.reason);
+      try {
+        await opts.writeAhead;
+      } catch (e) {
+        if (await this.#journaled(req.clientOrderId, false)) await notSent(e);
+        else this.#unjournaled.delete(req.clientOrderId); // never sent, never journaled: nothing to keep
+        throw e;
       }
-      throw other.reason;
-    }
-    if (journaled.status === 'rejected') {
-      const e: unknown = journaled.reason;
-      this.log.error({ err: e, clientOrderId: req.clientOrderId }, 'order not journaled: not sent');
-      throw new ExecutionJournalError(`order ${req.clientOrderId} could not be journaled before sending; not sent: ${messageOf(e)}`, { clientOrderId: req.clientOrderId });
+    } else {
+      const [journaled, other] = await Promise.allSettled([this.o.journal.open(init, submitted, { reason: req.reason }), opts.alongside ?? Promise.resolve()]);
+      if (other.status === 'rejected') {
+        if (journaled.status === 'fulfilled') await notSent(other.reason);
+        throw other.reason;
+      }
+      if (journaled.status === 'rejected') {
+        const e: unknown = journaled.reason;
+        this.log.error({ err: e, clientOrderId: req.clientOrderId }, 'order not journaled: not sent');
+        throw new ExecutionJournalError(`order ${req.clientOrderId} could not be journaled before sending; not sent: ${messageOf(e)}`, { clientOrderId: req.clientOrderId });
+      }
     }
     const detail = { instrumentId: req.instrumentId, side: req.side, orderType: req.orderType, quantity: req.quantity, price: req.price, reason: req.reason };
     let ack: OrderAck;
@@ -275,6 +301,7 @@ export class OrderExecutor {
         ...(req.instrumentKind ? { instrumentKind: req.instrumentKind } : {}),
       });
     } catch (e) {
+      if (writeAhead) await this.#journaled(req.clientOrderId, true);
       if (dispositionOf(e) === 'rejected') {
         await this.safely(() =>
           this.o.journal.record({ ...base, tsEvent: unixMillis(this.o.clock.now()), type: 'OrderRejected', reason: messageOf(e), messageCode: codeOf(e) }, (x) => x.status === 'SUBMITTED'),
@@ -286,6 +313,7 @@ export class OrderExecutor {
       }
       throw e;
     }
+    if (writeAhead) await this.#journaled(req.clientOrderId, true);
     await this.safely(() =>
       this.o.journal.record(
         { ...base, tsEvent: ack.tsEvent, tsInit: unixMillis(this.o.clock.now()), type: 'OrderAccepted', venueOrderId: ack.venueOrderId, branch: ack.branch },
@@ -534,6 +562,72 @@ export class OrderExecutor {
   }
 
   /** Runs a journal write; a failure is logged (the reconciliation repairs the ledger) and gives undefined. */
+  /** Journal writes of write-ahead orders still running, by client order id. */
+  readonly #journaling = new Map<string, Promise<boolean>>();
+  /** Write-ahead orders whose journal write failed (retried by `whenJournaled`), by client order id. */
+  readonly #unjournaled = new Map<string, { readonly init: OrderInitialized; readonly submitted: OrderSubmitted; readonly reason: string }>();
+
+  #startJournal(id: string, init: OrderInitialized, submitted: OrderSubmitted, reason: string): void {
+    const p = this.o.journal
+      .open(init, submitted, { reason })
+      .then(
+        () => true,
+        (err: unknown) => {
+          this.log.error({ err, clientOrderId: id }, 'journal write of a write-ahead order failed; retried before the next ledger read');
+          this.#unjournaled.set(id, { init, submitted, reason });
+          return false;
+        },
+      )
+      .finally(() => this.#journaling.delete(id));
+    this.#journaling.set(id, p);
+  }
+
+  /** Waits for the journal write of write-ahead order `id`; true when it is in the ledger. `retry`: once more at once when it failed. */
+  async #journaled(id: string, retry: boolean): Promise<boolean> {
+    const running = this.#journaling.get(id);
+    if (running !== undefined && (await running)) return true;
+    if (!this.#unjournaled.has(id)) return true;
+    return retry ? this.#reopen(id) : false;
+  }
+
+  /** One more journal write of an unjournaled write-ahead order; true when the ledger now holds it. */
+  async #reopen(id: string): Promise<boolean> {
+    const e = this.#unjournaled.get(id);
+    if (e === undefined) return true;
+    try {
+      await this.o.journal.open(e.init, e.submitted, { reason: e.reason });
+      this.#unjournaled.delete(id);
+      this.log.warn({ clientOrderId: id }, 'write-ahead order journaled on retry');
+      return true;
+    } catch (err) {
+      // The first write may have committed and only its answer been lost.
+      const held = await (this.o.journal.has ? this.o.journal.has(id) : this.o.journal.openOrders().then((l) => l.some((o) => o.clientOrderId === id))).catch(() => false);
+      if (held) {
+        this.#unjournaled.delete(id);
+        return true;
+      }
+      this.log.error({ err, clientOrderId: id }, 'an order at the venue is still missing from the ledger (its intent log holds it; a restart copies it in)');
+      return false;
+    }
+  }
+
+  /**
+   * Resolves when every journal write of a write-ahead order started before the call has finished,
+   * after one more attempt at each that failed. Never throws. Readers that must see every order of
+   * ours that may be at the venue (the account sync's notice handling and ledger views) call it first:
+   * an order's journal write starts before it is sent, so any order a notice or a venue query can show
+   * is covered. Writes started later are not waited for (a burst of exits cannot starve the reader).
+   */
+  async whenJournaled(): Promise<void> {
+    if (this.#journaling.size > 0) await Promise.allSettled([...this.#journaling.values()]);
+    for (const id of [...this.#unjournaled.keys()]) await this.#reopen(id);
+  }
+
+  /** Write-ahead orders at the venue whose journal write failed so far (client order ids). */
+  get unjournaled(): readonly string[] {
+    return [...this.#unjournaled.keys()];
+  }
+
   private async safely<T>(fn: () => Promise<T>): Promise<T | undefined> {
     try {
       return await fn();

@@ -55,11 +55,14 @@ export interface ExitOrderPort {
   /** Sends a sell order. Resolves with the venue's acknowledgement (order number and branch). */
   submitOrder(cmd: ExitOrderCommand): Promise<OrderAck>;
   /**
-   * Optional: as `submitOrder`, but the port's own durable work before sending (the order executor's
-   * ledger journal) runs concurrently with `durable` (the monitor's exit-intent save), and the order is
-   * sent only once both succeeded. When `durable` rejects, nothing is sent and this rejects with
-   * `durable`'s error itself (the same object). Without it, the monitor saves the intent first and then
-   * calls `submitOrder`: two durable writes in turn on the tick-to-order path instead of one at a time.
+   * Optional: as `submitOrder`, but `durable` (the monitor's exit-intent save, holding this order's
+   * client order id and terms) is still in progress, and the order must not leave before it succeeded.
+   * The port's own durable work (the order executor's ledger journal) runs concurrently with it; the
+   * port sends either once both succeeded, or once `durable` alone succeeded when it treats the intent
+   * as the order's write-ahead record (it must then be able to recover its own record from the intent
+   * log after a crash: `hantu run`'s `monitor.exitWriteAhead`). When `durable` rejects, nothing is sent
+   * and this rejects with `durable`'s error itself (the same object). Without this method, the monitor
+   * saves the intent first and then calls `submitOrder`.
    */
   submitOrderWhenDurable?(cmd: ExitOrderCommand, durable: Promise<void>): Promise<OrderAck>;
   /** Cancels the remaining quantity of an order. A refusal may mean the order is already filled or gone. */

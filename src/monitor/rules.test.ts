@@ -34,7 +34,10 @@ describe('parseMonitorConfig', () => {
       instruments: {},
       allowClosingAuction: false,
       staleDataAlertMs: 60_000,
+      exitWriteAhead: 'intent-log',
     });
+    expect(parseMonitorConfig({ default: { thresholds: { type: 'percent', stopLossPct: 3 } }, exitWriteAhead: 'ledger' }).exitWriteAhead).toBe('ledger');
+    expect(() => parseMonitorConfig({ default: { thresholds: { type: 'percent', stopLossPct: 3 } }, exitWriteAhead: 'none' })).toThrow(/exitWriteAhead/);
     expect(rule({ thresholds: { type: 'atr', stopLossAtr: 2 } }).thresholds).toEqual({ type: 'atr', period: 14, stopLossAtr: 2 });
   });
 

@@ -118,6 +118,16 @@ export const MonitorConfigSchema = z
     allowClosingAuction: z.boolean().default(false),
     /** Alert `DataDelayed` when no trade tick arrived for this long (ms) during trading hours; 0 = off. */
     staleDataAlertMs: z.number().int().min(0).default(60_000),
+    /**
+     * Which durable write an exit order waits for before it leaves (`hantu run`):
+     * - `intent-log` (default): the exit intent alone (one O_DSYNC append, ~0.4 ms), the write-ahead
+     *   record of the order; the ledger journal is written concurrently and awaited after the send.
+     *   A crash in between is repaired at the next start: orders the intent log holds and the ledger
+     *   lacks are copied into the ledger before the startup reconciliation.
+     * - `ledger`: the exit intent and the ledger journal (a database commit) both, as every strategy
+     *   order does.
+     */
+    exitWriteAhead: z.enum(['intent-log', 'ledger']).default('intent-log'),
   })
   .strict();
 

@@ -37,7 +37,7 @@ import { jobSpecsFromConfig, schedulerConfigFromEnv } from '../scheduler/config.
 import { StrategyRunner } from '../strategy/runner.ts';
 import { formatRunReport, type RunReport as StrategyRunReport } from '../strategy/run-report.ts';
 import type { InstrumentKind } from '../model/instrument.ts';
-import { ledgerExecutor } from './execution-node.ts';
+import { ledgerExecutor, recoverExitOrders } from './execution-node.ts';
 import { inferKind } from '../sim/replay/daily-bars.ts';
 import type { OrderExecutor } from '../execution/executor.ts';
 import { createRiskEngine } from './halt-node.ts';
@@ -291,6 +291,9 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     ...(o.postFillDelayMs ? { postFillDelayMs: o.postFillDelayMs } : {}),
     ...(o.openOrderCheckMs !== undefined ? { openOrderCheckMs: o.openOrderCheckMs } : {}),
     onAlert: (a) => notify(createNotification('SystemAlert', clock.now(), { code: a.code, message: a.message, priority: a.priority })),
+    // Exit orders may leave before their ledger journal (monitor.exitWriteAhead = intent-log): every
+    // notice and every ledger view waits for those journal writes first.
+    beforeLedgerRead: () => executor.whenJournaled(),
     onSync: (r: SyncOutcome) => {
       if (r.status !== 'MATCHED' && r.kind !== 'STARTUP') line(`reconciliation (${r.kind.toLowerCase().replace('_', '-')}): ${r.report?.summary ?? r.error ?? r.status}`);
     },
@@ -325,7 +328,8 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   const exitInFlight = new Set<string>();
   // The kill switch (`hantu halt`, `<dataDir>/trading-state.json`): HALTED stops exits too.
   let riskEngine: RiskEngine | undefined;
-  const submitExit = async (cmd: Parameters<ExitOrderPort['submitOrder']>[0], alongside?: Promise<void>): Promise<OrderAck> => {
+  const exitWriteAhead = cfg.monitor.exitWriteAhead === 'intent-log';
+  const submitExit = async (cmd: Parameters<ExitOrderPort['submitOrder']>[0], durable?: Promise<void>): Promise<OrderAck> => {
     if (sync.state === 'HALTED') throw new TradingHaltedError('trading is HALTED by the startup reconciliation: no exit order is sent (see the reconciliation report)', { instrumentId: cmd.instrumentId });
     if (riskEngine?.state === 'HALTED') throw new TradingHaltedError('trading is HALTED by the kill switch (`hantu resume` to resume): no exit order is sent', { instrumentId: cmd.instrumentId });
     counters['exitOrders']!++;
@@ -341,7 +345,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
         quantity: cmd.quantity,
         ...(cmd.price === undefined ? {} : { price: cmd.price }),
         reason: `exit ${cmd.clientOrderId}`,
-      }, alongside ? { alongside } : {});
+      }, durable === undefined ? {} : exitWriteAhead ? { writeAhead: durable } : { alongside: durable });
       if (tickAt !== undefined) latencies.toAck.push(performance.now() - tickAt);
       return placed.ack;
     } finally {
@@ -350,8 +354,10 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   };
   const orders: ExitOrderPort = {
     submitOrder: (cmd) => submitExit(cmd),
-    // The ledger journal of the order and the monitor's exit intent are written concurrently; the
-    // order leaves when both are durable (one durable write's latency on the tick-to-order path).
+    // The monitor's exit intent is saved while the order is journaled in the ledger. With
+    // monitor.exitWriteAhead = intent-log (default) the order leaves once the intent is durable (the
+    // write-ahead record; the ledger journal is awaited after the send, and recovered from the intent
+    // log at the next start if the process dies in between); with `ledger`, once both are durable.
     submitOrderWhenDurable: (cmd, durable) => submitExit(cmd, durable),
     cancelOrder: (cmd) => executor.cancel({ clientOrderId: cmd.clientOrderId, instrumentId: cmd.instrumentId, ref: cmd.ref, actor: 'monitor' }),
     requestOrderStatus: async (q) => (await client.requestOrders({ from: q.orderDate, to: q.orderDate })).find((r) => r.venueOrderId === q.venueOrderId),
@@ -602,6 +608,10 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   if (riskEngine.state !== 'ACTIVE') line(`trading state ${riskEngine.state} (kill switch, \`hantu resume\` to lift)`);
   // Startup reconciliation of the ledger, before anything can trade (fail closed).
   await ledger.accounts.register({ id: accountId, env: venueEnv, accountNumber: twin.endpoint.account });
+  // Exit orders the intent log holds and the ledger lacks (the process died between an exit's send and
+  // its ledger journal) are copied in first, so the reconciliation resolves them as ours.
+  const recovery = await recoverExitOrders({ ledger, accountId, intents: monitor.status().intents, clock, logger: o.logger });
+  if (recovery.recovered.length > 0) line(`ledger: ${recovery.recovered.length} exit order(s) copied in from the exit-intent log (sent before a crash, not journaled): ${recovery.recovered.join(', ')}`);
   const startup = await sync.startup();
   line(`ledger ${db.location} · account ${accountId}`);
   line(`reconciliation (startup): ${startup.report?.summary ?? startup.error ?? startup.status}`);
@@ -640,6 +650,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     await ws.close();
     await monitor.whenIdle();
     sync.stop();
+    await executor.whenJournaled();
     const finalSync = await sync.syncNow('MANUAL');
     line(`reconciliation (close): ${finalSync.report?.summary ?? finalSync.error ?? finalSync.status}`);
     const summary = monitor.endOfDay();

@@ -82,6 +82,14 @@ export interface AccountSyncOptions {
   readonly lostAfterMisses?: number;
   /** Attempts at a consistent snapshot (balance → orders → balance agree) before going on without (default 3). */
   readonly snapshotAttempts?: number;
+  /**
+   * Awaited before each notice is applied and before each sync reads the ledger (after it read the
+   * venue): resolves when every order of ours that may be at the venue is in the ledger. Orders sent
+   * ahead of their ledger journal (the order executor's write-ahead mode, `OrderExecutor.whenJournaled`)
+   * need it, or their first notice or a sync would find a venue order the ledger lacks and book its
+   * fills as an outside trade. Its failure is logged and the work goes on.
+   */
+  readonly beforeLedgerRead?: () => Promise<void>;
 }
 
 /** Statuses an order can be canceled or expired from (the order model's). */
@@ -160,6 +168,16 @@ export class AccountSync {
     return this.o.today?.() ?? kstDateOf(this.o.clock.now());
   }
 
+  /** `beforeLedgerRead`, never throwing. */
+  private async journaled(): Promise<void> {
+    if (!this.o.beforeLedgerRead) return;
+    try {
+      await this.o.beforeLedgerRead();
+    } catch (err) {
+      this.log.warn({ err }, 'waiting for in-flight order journal writes failed; reading the ledger anyway');
+    }
+  }
+
   /** Runs `fn` after everything queued before it (notices and syncs never interleave). */
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
     this.pending++;
@@ -191,6 +209,7 @@ export class AccountSync {
     return this.enqueue(async () => {
       this.counters.notices++;
       if (this.o.isOurAccount && !this.o.isOurAccount(n.account)) return 'IGNORED';
+      await this.journaled();
       try {
         return n.kind === 'FILLED' ? await this.applyNoticeFill(n) : await this.applyAck(n);
       } catch (err) {
@@ -458,6 +477,8 @@ export class AccountSync {
     try {
       const today = this.today;
       const venue = await this.snapshot(today);
+      // Every order that can be in the venue's snapshot must be in the ledger view.
+      await this.journaled();
       const view = await this.ledgerView(today);
       if (view.empty && !venue.consistent) throw new SyncError('SNAPSHOT_INCONSISTENT', 'the account kept changing during the queries; the initial adoption needs a quiet snapshot');
       if (kind === 'STARTUP' && !venue.consistent) throw new SyncError('SNAPSHOT_INCONSISTENT', 'the account kept changing during the startup queries');

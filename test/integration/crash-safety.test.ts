@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unixMillis } from '../../src/core/brand.ts';
 import { TestClock } from '../../src/core/clock.ts';
 import { AppError } from '../../src/core/errors.ts';
 import { kstInstant } from '../../src/core/kst.ts';
@@ -22,7 +23,10 @@ import { roundToTick } from '../../src/model/tick.ts';
 import { clearSharedLimiters } from '../../src/adapters/kis/http/rate-limiter.ts';
 import type { KisClient } from '../../src/adapters/kis/kis-client.ts';
 import { clientForTwin } from '../../src/node/broker.ts';
-import { ledgerExecutor } from '../../src/node/execution-node.ts';
+import { OrderExecutor } from '../../src/execution/executor.ts';
+import type { ExitIntent } from '../../src/monitor/intent.ts';
+import { JsonFileExitIntentStore } from '../../src/monitor/intent-store.ts';
+import { ledgerExecutor, ledgerJournal, recoverExitOrders } from '../../src/node/execution-node.ts';
 import { launchTwin } from '../../src/node/twin-node.ts';
 import { Ledger, openDatabase, type Db } from '../../src/persistence/index.ts';
 import { AccountSync } from '../../src/sync/account-sync.ts';
@@ -88,7 +92,26 @@ describe.each(backends)('kill -9 mid-submit, then restart — %s', (_name, open)
         clock,
         logger: silentLogger(),
       });
-    return { clock, client, ledger, accountId, newSync, dying, submits, alerts };
+    // An exit sent ahead of its ledger journal (monitor.exitWriteAhead = intent-log): the order leaves,
+    // then the process dies before the journal write commits (every write fails: nothing reaches the ledger).
+    const dyingWriteAhead = (forward: boolean) =>
+      new OrderExecutor({
+        venue: {
+          submitOrder: async (req) => {
+            submits.push(`${req.side} ${req.quantity}@${req.price}`);
+            if (forward) await client.submitOrder(req);
+            throw new ProcessDied('killed before the answer was read');
+          },
+          modifyOrder: (ref, p) => client.modifyOrder(ref, p),
+          cancelOrder: (ref) => client.cancelOrder(ref),
+          requestOrders: (r) => client.requestOrders(r),
+          requestQuote: (id) => client.requestQuote(id),
+        },
+        journal: { ...ledgerJournal(ledger, accountId), open: () => Promise.reject(new ProcessDied('killed before the journal committed')) },
+        clock,
+        logger: silentLogger(),
+      });
+    return { clock, client, ledger, accountId, newSync, dying, dyingWriteAhead, submits, alerts };
   }
 
   it('died after the order reached the venue: the restart adopts the venue order and its fills; nothing is resent', async () => {
@@ -133,5 +156,83 @@ describe.each(backends)('kill -9 mid-submit, then restart — %s', (_name, open)
     expect(s.alerts.some((a) => /LOST/.test(a))).toBe(true);
     const venue = await settle(s.clock, s.client.requestOrders({ from: DAY, to: DAY }), 'venue orders');
     expect(venue).toEqual([]);
+  });
+
+  /** The exit intent the monitor saved (the write-ahead record) before the order left, through the real intent log. */
+  async function savedIntent(clock: TestClock, id: string, qty: number, px: number): Promise<ExitIntent[]> {
+    const file = join(mkdtempSync(join(tmpdir(), 'hantu-intents-')), 'exit-intents.json');
+    const store = new JsonFileExitIntentStore(file);
+    await store.load();
+    const now = unixMillis(clock.now());
+    await store.save({
+      version: 1,
+      clientOrderId: id,
+      instrumentId: ID,
+      name: '삼성전자',
+      sessionDate: DAY,
+      trigger: 'TAKE_PROFIT',
+      reference: px,
+      threshold: px,
+      averagePrice: 185_000,
+      positionQuantity: 100,
+      quantity: qty,
+      state: 'PENDING_SUBMIT',
+      attempts: [{ clientOrderId: id, orderType: 'LIMIT', price: px, quantity: qty, submittedAt: now, status: 'SUBMITTING', noticeFilledQuantity: 0, noticeFilledValue: 0, reportFilledQuantity: 0, reportFilledValue: 0 }],
+      filledQuantity: 0,
+      filledValue: 0,
+      repricesExhausted: false,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await store.close();
+    // The restart reads it back from disk.
+    return new JsonFileExitIntentStore(file).load();
+  }
+
+  it('exit sent ahead of its ledger journal, died before the journal: the restart copies it in from the intent log and adopts the venue order and its fills', async () => {
+    const s = await setup();
+    const q = await settle(s.clock, s.client.requestQuote(ID), 'quote');
+    const px = roundToTick(q.last * 0.99, 'down'); // marketable sell: fills at once
+    const id = `crash-c-${Date.now()}`;
+    const intents = await savedIntent(s.clock, id, 7, px);
+    await expect(
+      settle(s.clock, s.dyingWriteAhead(true).place({ clientOrderId: id, actor: 'monitor', instrumentId: ID, side: 'SELL', orderType: 'LIMIT', quantity: 7, price: px, reason: 'exit' }, { writeAhead: Promise.resolve() }), 'place'),
+    ).rejects.toMatchObject({ code: 'PROCESS_KILLED' });
+    expect(await s.ledger.orders.get(id)).toBeUndefined(); // only the intent log knows the order
+
+    // Restart: orders the intent log holds and the ledger lacks are copied in, then the startup reconciliation.
+    const recovery = await settle(s.clock, recoverExitOrders({ ledger: s.ledger, accountId: s.accountId, intents, clock: s.clock, logger: silentLogger() }), 'recovery');
+    expect(recovery.recovered).toEqual([id]);
+    const out = await settle(s.clock, s.newSync().startup(), 'restart startup');
+    expect(out.state).toBe('ACTIVE');
+    const stored = (await s.ledger.orders.get(id))!;
+    const venue = await settle(s.clock, s.client.requestOrders({ from: DAY, to: DAY }), 'venue orders');
+    expect(venue.filter((o) => !o.isModifyOrCancel)).toHaveLength(1); // sent once
+    expect(stored.order.venueOrderId).toBe(venue[0]!.venueOrderId);
+    expect(stored.order).toMatchObject({ side: 'SELL', status: 'FILLED', filledQty: 7 });
+    const fills = await s.ledger.fills.list(s.accountId, { tradeDate: DAY });
+    expect(fills.map((f) => [f.clientOrderId, f.quantity])).toEqual([[id, 7]]); // ours, none lost
+    const position = await s.ledger.positions.get(s.accountId, ID);
+    expect(position?.quantity).toBe(93); // (the holding itself was adopted at the first start, as bought outside hantu)
+    expect(s.submits).toHaveLength(1);
+    expect((await s.ledger.audit.list({ action: 'order.recover' })).map((a) => a.target)).toContain(id);
+    // A second start copies nothing again.
+    expect((await recoverExitOrders({ ledger: s.ledger, accountId: s.accountId, intents, clock: s.clock, logger: silentLogger() })).recovered).toEqual([]);
+  });
+
+  it('exit intent saved, died before sending (write-ahead): the copied order is never found, marked LOST after 3 queries; nothing is sent', async () => {
+    const s = await setup();
+    const q = await settle(s.clock, s.client.requestQuote(ID), 'quote');
+    const id = `crash-d-${Date.now()}`;
+    const intents = await savedIntent(s.clock, id, 5, roundToTick(q.last, 'down'));
+    await settle(s.clock, recoverExitOrders({ ledger: s.ledger, accountId: s.accountId, intents, clock: s.clock, logger: silentLogger() }), 'recovery');
+    const restart = s.newSync();
+    expect((await settle(s.clock, restart.startup(), 'restart startup')).state).toBe('ACTIVE');
+    await settle(s.clock, restart.syncNow('PERIODIC'), 'sync 2');
+    await settle(s.clock, restart.syncNow('PERIODIC'), 'sync 3');
+    const stored = (await s.ledger.orders.get(id))!;
+    expect(stored.order.status).toBe('REJECTED');
+    expect(stored.venue.status).toBe('LOST');
+    expect(await settle(s.clock, s.client.requestOrders({ from: DAY, to: DAY }), 'venue orders')).toEqual([]);
   });
 });

@@ -33,14 +33,14 @@ describe.each(backends)('a notice that overtakes the REST acknowledgement — %s
     await db.close();
   });
 
-  async function setup() {
+  async function setup(beforeLedgerRead?: () => Promise<void>) {
     const clock = new TestClock(T);
     const ledger = new Ledger(db, { rates: RATES, clock, accounts: ['50000001-01'] });
     const accountId = `race-${randomBytes(3).toString('hex')}`;
     await ledger.accounts.register({ id: accountId, env: 'sim', accountNumber: '50000001-01' });
     await ledger.cash.upsert(accountId, { deposit: krw(10_000_000), settlementD1: krw(10_000_000), settlementD2: krw(10_000_000) });
     const venue = { requestBalance: () => Promise.reject(new Error('no REST in this test')), requestOrders: () => Promise.reject(new Error('no REST in this test')) };
-    const sync = new AccountSync({ ledger, accountId, venue, clock, logger: silentLogger(), rates: RATES, isMarketHours: () => false, today: () => DAY });
+    const sync = new AccountSync({ ledger, accountId, venue, clock, logger: silentLogger(), rates: RATES, isMarketHours: () => false, today: () => DAY, ...(beforeLedgerRead ? { beforeLedgerRead } : {}) });
     const journal = async (id: string, qty = 10, px = 70_000) => {
       const ts = unixMillis(T);
       await ledger.orders.insertIntent({
@@ -122,5 +122,34 @@ describe.each(backends)('a notice that overtakes the REST acknowledgement — %s
     await s.sync.onNotice(notice('0000000013', true, { quantity: 5, fillQuantity: 5 }));
     await s.sync.onNotice(notice('0000000014', false, { price: 70_100 }));
     expect((await s.ledger.orders.get(id))!.order).toMatchObject({ status: 'SUBMITTED', venueOrderIds: [] });
+  });
+
+  it('an order sent ahead of its ledger journal (write-ahead): its fill notice waits for the journal write and is ours', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let journaling: Promise<void> = Promise.resolve();
+    const s = await setup(() => journaling);
+    const id = `o-${randomBytes(3).toString('hex')}`;
+    journaling = gate.then(() => s.journal(id)); // the journal write is still running when the notice comes
+    const outcome = s.sync.onNotice(notice('0000000015', true));
+    let settled = false;
+    void outcome.then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    release();
+    expect(await outcome).toBe('APPLIED');
+    const stored = (await s.ledger.orders.get(id))!;
+    expect(stored.order).toMatchObject({ status: 'FILLED', venueOrderId: '0000000015' });
+    expect((await s.ledger.fills.forOrder(id)).map((f) => f.quantity)).toEqual([10]);
+    expect((await s.ledger.positions.get(s.accountId, SS))?.external).toBe(false);
+  });
+
+  it('(control) without the wait, the same notice is booked as an outside trade', async () => {
+    const s = await setup();
+    const id = `o-${randomBytes(3).toString('hex')}`;
+    expect(await s.sync.onNotice(notice('0000000016', true))).toBe('APPLIED');
+    await s.journal(id);
+    expect((await s.ledger.fills.forOrder(id))).toEqual([]);
+    expect((await s.ledger.positions.get(s.accountId, SS))?.external).toBe(true);
   });
 });

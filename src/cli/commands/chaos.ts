@@ -15,6 +15,7 @@ interface ChaosFlags {
   faultsPerDay?: string;
   killChance?: string;
   killMode?: string;
+  killWindow?: string;
 }
 
 function int(v: string | undefined, what: string, min: number): number | undefined {
@@ -46,6 +47,7 @@ export function registerChaos(program: Command): void {
     .option('--faults-per-day <min-max>', 'faults per day besides kills (default 3-6)')
     .option('--kill-chance <p>', 'chance of a kill -9 on a day, 0..1 (default 0.5; a campaign always has at least one)')
     .option('--kill-mode <mode>', 'timed (at a random instant), next-order (inside the next order the node sends), mixed (timed or next-order) or next-modify (inside the next re-price the node sends)', 'mixed')
+    .option('--kill-window <min-max>', 'minutes after the open within which a kill is armed (default: timed 10 .. close − 90, next order 2 .. close − 120); 0-1 arms next-order kills for the exits at the open')
     .action(async (f: ChaosFlags) => {
       const days = int(f.days, '--days', 1)!;
       const seed = int(f.seed, '--seed', 0)!;
@@ -68,6 +70,12 @@ export function registerChaos(program: Command): void {
         faultsPerDay = { min: Number(m[1]), max: Number(m[2] ?? m[1]) };
         if (faultsPerDay.max < faultsPerDay.min) throw new InputError('--faults-per-day: MAX must be >= MIN');
       }
+      let killWindowMin: [number, number] | undefined;
+      if (f.killWindow !== undefined) {
+        const m = /^(\d+)-(\d+)$/.exec(f.killWindow);
+        if (!m || Number(m[2]) < Number(m[1]) || Number(m[2]) > 390) throw new InputError(`--kill-window must be MIN-MAX minutes after the open (0..390, MIN <= MAX), was "${f.killWindow}"`);
+        killWindowMin = [Number(m[1]), Number(m[2])];
+      }
       const killChance = f.killChance === undefined ? undefined : Number(f.killChance);
       if (killChance !== undefined && !(killChance >= 0 && killChance <= 1)) throw new InputError(`--kill-chance must be within 0..1, was "${f.killChance}"`);
       const strategy = f.strategy === 'none' ? undefined : f.strategy;
@@ -88,7 +96,7 @@ export function registerChaos(program: Command): void {
         databaseUrl: process.env['DATABASE_URL'] || undefined,
         strategy,
         strategyConfig: f.strategyConfig,
-        plan: { killMode, ...(kinds ? { kinds } : {}), ...(faultsPerDay ? { faultsPerDay } : {}), ...(killChance !== undefined ? { killChance } : {}) },
+        plan: { killMode, ...(kinds ? { kinds } : {}), ...(faultsPerDay ? { faultsPerDay } : {}), ...(killChance !== undefined ? { killChance } : {}), ...(killWindowMin ? { killWindowMin } : {}) },
       });
       if (r.divergences + r.duplicateOrders + r.lostFills > 0) process.exitCode = 1;
     });

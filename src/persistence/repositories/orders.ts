@@ -182,10 +182,12 @@ export class OrderRepository {
    * With `submitted`, the OrderSubmitted event is written in the same transaction (the order is stored
    * SUBMITTED: one commit on the path to the venue instead of two).
    * @param args.reason why the order was created (kept with the intent)
+   * @param args.createdAt when the order was created (epoch ms; default now): an order recovered from
+   *   another durable record keeps the time it was sent, which the reconciliation matches venue orders by
    * @throws InvariantError(ORDER_INVALID) from `createOrder`
    * @throws PersistenceError(DB_CONSTRAINT) when the client order id exists or the account is unknown
    */
-  async insertIntent(args: { accountId: string; init: OrderInitialized; reason?: string | undefined; submitted?: OrderSubmitted }): Promise<StoredOrder> {
+  async insertIntent(args: { accountId: string; init: OrderInitialized; reason?: string | undefined; submitted?: OrderSubmitted; createdAt?: number }): Promise<StoredOrder> {
     const order = args.submitted === undefined ? createOrder(args.init) : applyOrderEvent(createOrder(args.init), args.submitted);
     // One statement (the order row and its events in data-modifying CTEs): atomic on its own, and one
     // round trip to the server instead of BEGIN, three INSERTs and COMMIT. This write is on the
@@ -203,7 +205,7 @@ export class OrderRepository {
       order.tag ?? null,
       args.reason ?? null,
       ...projection(order),
-      tsParam(this.clock.now()),
+      tsParam(args.createdAt ?? this.clock.now()),
     ];
     const values = events.map((e) => {
       params.push(e.type, jsonParam(e), tsParam(e.tsEvent), tsParam(e.tsInit));
