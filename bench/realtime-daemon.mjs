@@ -112,6 +112,8 @@ const { PositionMonitor } = await load('monitor/monitor');
 const { KisClient } = await load('adapters/kis/kis-client');
 const lastTickAt = new Map();
 const crossingAt = new Map();
+/** The crossing tick of an exit whose ledger journal write has not started yet (it starts after the send). */
+const journalCrossingAt = new Map();
 const crossing = { toOrder: [], toAck: [], savedToOrder: [], at: [] };
 const savedAt = new Map();
 const onTradeTick = PositionMonitor.prototype.onTradeTick;
@@ -165,7 +167,10 @@ const save = JsonFileExitIntentStore.prototype.save;
 JsonFileExitIntentStore.prototype.save = function timedSave(intent) {
   const s = performance.now();
   const first = intent.state === 'PENDING_SUBMIT';
-  if (first && lastTickAt.has(intent.instrumentId)) crossingAt.set(intent.instrumentId, lastTickAt.get(intent.instrumentId));
+  if (first && lastTickAt.has(intent.instrumentId)) {
+    crossingAt.set(intent.instrumentId, lastTickAt.get(intent.instrumentId));
+    journalCrossingAt.set(intent.instrumentId, lastTickAt.get(intent.instrumentId));
+  }
   if (first && lastTickSyncMs.has(intent.instrumentId)) syncTickMs.push(lastTickSyncMs.get(intent.instrumentId));
   stores.add(this);
   const into = first ? saveMs.beforeOrder : saveMs.later;
@@ -187,8 +192,9 @@ const tickToJournalStart = [];
 const insertIntent = OrderRepository.prototype.insertIntent;
 OrderRepository.prototype.insertIntent = function timedInsert(args) {
   const s = performance.now();
-  const at = crossingAt.get(args.init.instrumentId);
-  if (at !== undefined && args.init.side === 'SELL') tickToJournalStart.push(s - at);
+  const at = args.init.side === 'SELL' ? journalCrossingAt.get(args.init.instrumentId) : undefined;
+  journalCrossingAt.delete(args.init.instrumentId);
+  if (at !== undefined) tickToJournalStart.push(s - at);
   const p = insertIntent.call(this, args);
   p.then(() => journalMs.push(performance.now() - s), () => undefined);
   return p;

@@ -279,8 +279,8 @@ interface DayRun {
   reconciliationSyncs: number;
   /**
    * Wall ms from the receipt of the tick that crossed the threshold to the exit order leaving: after
-   * the exit intent is durable (intentSaveBeforeOrder) and the order is journaled in the ledger by
-   * the order executor (intentDurableToOrder).
+   * the exit intent is durable (intentSaveBeforeOrder), then (intentDurableToOrder) the port's checks
+   * and, with monitor.exitWriteAhead = ledger only, the rest of the ledger journal write.
    */
   tickToOrder: ReturnType<LatencyRecorder['summary']>;
   /** … and to the venue's acknowledgement (includes the REST rate limiter's queue). */
@@ -295,11 +295,15 @@ interface DayRun {
   /** Exit-intent saves, ms: the first of each exit (on the tick-to-order path) and the later state changes. */
   intentSaveBeforeOrder: ReturnType<LatencyRecorder['summary']>;
   intentSaveLater: ReturnType<LatencyRecorder['summary']>;
-  /** From the intent being durable to the order leaving: the order executor's journal write in the ledger (a database commit), mostly. */
+  /** From the intent being durable to the order leaving: the port's checks (with exitWriteAhead = ledger, the rest of the journal commit too). */
   intentDurableToOrder: ReturnType<LatencyRecorder['summary']>;
   /** The order executor's ledger journal write (one statement, one commit), every order of the day, ms. */
   journalWrite: ReturnType<LatencyRecorder['summary']>;
-  /** From the crossing tick to the start of the exit's journal write (the monitor's own work, then the port's checks), ms. */
+  /**
+   * From the crossing tick to the start of the exit's ledger journal write, ms. With the default
+   * monitor.exitWriteAhead = intent-log it starts after the order left (after the send's own
+   * microtasks); with `ledger`, before the order may leave.
+   */
   tickToJournalStart: ReturnType<LatencyRecorder['summary']>;
   /** The intent log's counters: saves, appends (one write each; concurrent saves share one), rewrites. */
   intentStore: Record<string, number>[];

@@ -278,24 +278,25 @@ describe('OrderExecutor.place', () => {
 describe('OrderExecutor.place with a write-ahead record', () => {
   const tick = () => new Promise((r) => setImmediate(r));
 
-  it('sends once the write-ahead record is durable, before the journal commits; journals the acceptance after the journal', async () => {
+  it('sends once the write-ahead record is durable, then journals; readers wait for the journal from the start, and so does the answer', async () => {
     const { log, venue, journal, ex } = setup();
     let commit!: () => void;
     journal.gate = new Promise<void>((r) => (commit = r));
     let durable!: () => void;
     const writeAhead = new Promise<void>((r) => (durable = r)).then(() => void log.push('intent.durable'));
     const placed = ex.place(buy(), { writeAhead });
+    let journaled = false;
+    const barrier = ex.whenJournaled().then(() => (journaled = true));
     await tick();
-    expect(log).toEqual(['journal.open']); // the journal write started at once; nothing left yet
+    expect(log).toEqual([]); // nothing left yet; the journal write is registered but waits for the send
     expect(venue.calls).toEqual([]);
+    expect(journaled).toBe(false); // a reader of the ledger already waits for it
     durable();
     await tick();
     await tick();
-    expect(log).toEqual(['journal.open', 'intent.durable', 'venue.submit']); // left before the journal committed
+    expect(log).toEqual(['intent.durable', 'venue.submit', 'journal.open']); // left before the journal began
     let done = false;
     void placed.then(() => (done = true));
-    let journaled = false;
-    const barrier = ex.whenJournaled().then(() => (journaled = true));
     await tick();
     expect(done).toBe(false); // the answer waits for the journal
     expect(journaled).toBe(false); // and so does every reader of the ledger

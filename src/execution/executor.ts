@@ -268,11 +268,17 @@ export class OrderExecutor {
       await this.audit({ actor: req.actor, action: 'order.submit', target: req.clientOrderId, result: 'FAILED', detail: { outcome: 'NOT_SENT', message: messageOf(cause) } });
     };
     const writeAhead = opts.writeAhead !== undefined;
+    // Write-ahead mode: the journal write is registered now (readers wait for it from this moment) but
+    // begins only once the order is on its way, so that neither its CPU work nor its commit's disk
+    // flush competes with the write-ahead record and the send.
+    let beginJournal: () => void = () => undefined;
     if (opts.writeAhead !== undefined) {
-      this.#startJournal(req.clientOrderId, init, submitted, req.reason);
+      const gate = new Promise<void>((resolve) => (beginJournal = resolve));
+      this.#startJournal(req.clientOrderId, init, submitted, req.reason, gate);
       try {
         await opts.writeAhead;
       } catch (e) {
+        beginJournal();
         if (await this.#journaled(req.clientOrderId, false)) await notSent(e);
         else this.#unjournaled.delete(req.clientOrderId); // never sent, never journaled: nothing to keep
         throw e;
@@ -292,7 +298,7 @@ export class OrderExecutor {
     const detail = { instrumentId: req.instrumentId, side: req.side, orderType: req.orderType, quantity: req.quantity, price: req.price, reason: req.reason };
     let ack: OrderAck;
     try {
-      ack = await this.o.venue.submitOrder({
+      const sending = this.o.venue.submitOrder({
         instrumentId: req.instrumentId,
         side: req.side,
         orderType: req.orderType,
@@ -300,7 +306,11 @@ export class OrderExecutor {
         ...(req.orderType === 'LIMIT' && req.price !== undefined ? { price: req.price } : {}),
         ...(req.instrumentKind ? { instrumentKind: req.instrumentKind } : {}),
       });
+      // After the request's own microtasks (token, limiter, the socket write) have run.
+      if (writeAhead) setImmediate(beginJournal);
+      ack = await sending;
     } catch (e) {
+      beginJournal();
       if (writeAhead) await this.#journaled(req.clientOrderId, true);
       if (dispositionOf(e) === 'rejected') {
         await this.safely(() =>
@@ -567,9 +577,9 @@ export class OrderExecutor {
   /** Write-ahead orders whose journal write failed (retried by `whenJournaled`), by client order id. */
   readonly #unjournaled = new Map<string, { readonly init: OrderInitialized; readonly submitted: OrderSubmitted; readonly reason: string }>();
 
-  #startJournal(id: string, init: OrderInitialized, submitted: OrderSubmitted, reason: string): void {
-    const p = this.o.journal
-      .open(init, submitted, { reason })
+  #startJournal(id: string, init: OrderInitialized, submitted: OrderSubmitted, reason: string, after: Promise<void>): void {
+    const p = after
+      .then(() => this.o.journal.open(init, submitted, { reason }))
       .then(
         () => true,
         (err: unknown) => {

@@ -165,7 +165,7 @@ describe('JsonFileExitIntentStore: the append-only log', () => {
     await s.close();
   });
 
-  it('writes the first save of an exit (PENDING_SUBMIT) synchronously when nothing else is pending, in call order otherwise', async () => {
+  it('writes the first save of an exit (PENDING_SUBMIT) synchronously, beside an asynchronous append in flight but never beside a rewrite or a task', async () => {
     const path = join(dir, 'exit-intents.json');
     const s = new JsonFileExitIntentStore(path);
     await s.load();
@@ -174,12 +174,26 @@ describe('JsonFileExitIntentStore: the append-only log', () => {
     expect(readFileSync(path, 'utf8')).toContain('"clientOrderId":"EX-1"');
     await pending;
     expect(s.stats()).toMatchObject({ saves: 1, appends: 1, synchronousAppends: 1 });
-    // A later state is written asynchronously; a first save behind it waits its turn (call order kept).
+    // A later state is written asynchronously; a first save made while that append is in flight does
+    // not wait for it (its order waits for it): it is on disk when save() returns.
     const later = s.save(intent('EX-1', { state: 'FILLED' }));
     const next = s.save(intent('EX-2', { state: 'PENDING_SUBMIT' }));
+    expect(readFileSync(path, 'utf8')).toContain('"clientOrderId":"EX-2"');
     await Promise.all([later, next]);
-    expect(s.stats().synchronousAppends).toBe(1);
-    expect((await linesOf(path)).slice(1).map((l) => (JSON.parse(l) as ExitIntent).clientOrderId + ':' + (JSON.parse(l) as ExitIntent).state)).toEqual(['EX-1:PENDING_SUBMIT', 'EX-1:FILLED', 'EX-2:PENDING_SUBMIT']);
+    expect(s.stats()).toMatchObject({ saves: 3, synchronousAppends: 2 });
+    const states = (await linesOf(path)).slice(1).map((l) => (JSON.parse(l) as ExitIntent).clientOrderId + ':' + (JSON.parse(l) as ExitIntent).state);
+    expect([...states].sort()).toEqual(['EX-1:FILLED', 'EX-1:PENDING_SUBMIT', 'EX-2:PENDING_SUBMIT']);
+    expect(states.indexOf('EX-1:PENDING_SUBMIT')).toBeLessThan(states.indexOf('EX-1:FILLED')); // one intent's lines in call order
+    // Both survive a restart, each intent at its last state.
+    expect((await new JsonFileExitIntentStore(path).load()).map((i) => `${i.clientOrderId}:${i.state}`).sort()).toEqual(['EX-1:FILLED', 'EX-2:PENDING_SUBMIT']);
+    // And the store's own view agrees (an append that finished after the synchronous one did not drop it).
+    expect((await s.load()).map((i) => `${i.clientOrderId}:${i.state}`).sort()).toEqual(['EX-1:FILLED', 'EX-2:PENDING_SUBMIT']);
+    // A task (close, load) pending: the first save queues behind it.
+    const closing = s.close();
+    const queued = s.save(intent('EX-4', { state: 'PENDING_SUBMIT' }));
+    await Promise.all([closing, queued]);
+    expect(s.stats().synchronousAppends).toBe(2);
+    expect((await new JsonFileExitIntentStore(path).load()).map((i) => i.clientOrderId).sort()).toEqual(['EX-1', 'EX-2', 'EX-4']);
     // Off by option: every save goes through the queue.
     const t = new JsonFileExitIntentStore(join(dir, 'other.json'), { synchronousFirstSave: false });
     await t.load();
