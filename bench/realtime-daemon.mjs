@@ -130,9 +130,12 @@ if (process.env.HANTU_BENCH_TRACE) {
 /** HANTU_BENCH_TRACE: how long the synchronous handling of a crossing tick took (ms). */
 const syncTickMs = [];
 const lastTickSyncMs = new Map();
+/** The tick count at each instrument's latest tick (HANTU_BENCH_TRACE: ticks handled between the crossing tick and the intent save). */
+const lastTickCount = new Map();
 PositionMonitor.prototype.onTradeTick = function timedTick(ev) {
   const now = performance.now();
   lastTickAt.set(ev.instrumentId, now);
+  lastTickCount.set(ev.instrumentId, tickCount);
   const b = Math.floor(now / 100);
   ticksPer100ms[b] = (ticksPer100ms[b] ?? 0) + 1;
   tickCount++;
@@ -177,7 +180,9 @@ JsonFileExitIntentStore.prototype.save = function timedSave(intent) {
   const p = save.call(this, intent);
   const ticks0 = tickCount;
   const gc0 = gcMs.total;
-  if (first && process.env.HANTU_BENCH_TRACE) p.then(() => process.stderr.write(`save ${intent.instrumentId} ms=${(performance.now() - s).toFixed(2)} ticksMeanwhile=${tickCount - ticks0} gcMeanwhileMs=${(gcMs.total - gc0).toFixed(2)}\n`), () => undefined);
+  const sinceTick = first ? s - (lastTickAt.get(intent.instrumentId) ?? s) : 0;
+  const ticksBefore = first ? tickCount - (lastTickCount.get(intent.instrumentId) ?? tickCount) : 0;
+  if (first && process.env.HANTU_BENCH_TRACE) p.then(() => process.stderr.write(`save ${intent.instrumentId} ms=${(performance.now() - s).toFixed(2)} tickToSaveMs=${sinceTick.toFixed(2)} ticksBetween=${ticksBefore} ticksMeanwhile=${tickCount - ticks0} gcMeanwhileMs=${(gcMs.total - gc0).toFixed(2)}\n`), () => undefined);
   p.then(() => {
     into.push(performance.now() - s);
     if (first) savedAt.set(intent.instrumentId, performance.now());

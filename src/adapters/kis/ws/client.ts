@@ -229,7 +229,7 @@ export class KisWsClient {
       this.onConnectFailure(gen);
       return;
     }
-    ws.on('message', (data, isBinary) => this.onMessage(isBinary ? data.toString() : data.toString()));
+    ws.on('message', (data, isBinary) => this.enqueueFrame(isBinary ? data.toString() : data.toString()));
     ws.on('close', (code, reason) => this.onClose(gen, code, reason.toString()));
     ws.on('error', (err) => this.o.logger.warn({ err: err.message }, 'websocket error'));
     const wasReconnect = this.connectedOnce;
@@ -417,6 +417,49 @@ export class KisWsClient {
       }
     }
   }
+
+  /** Frames received and not handled yet (see `enqueueFrame`), and the index of the next one. */
+  private readonly frames: string[] = [];
+  private frameHead = 0;
+  private frameScheduled = false;
+
+  /**
+   * Hands frames over one microtask at a time instead of all in the socket read that carried them.
+   * One read can hold hundreds of frames (the compressed open: 5,000+ ticks/s); handled in one go, an
+   * exit triggered by the first would wait for all the others before its order's continuations (the
+   * intent save, the send) could run. Each frame is handled in its own microtask, queued after the
+   * work the previous one queued, so an order path interleaves with at most one frame per step.
+   * Frames keep their order; nothing waits for I/O or a timer.
+   */
+  private enqueueFrame(raw: string): void {
+    this.frames.push(raw);
+    if (!this.frameScheduled) {
+      this.frameScheduled = true;
+      queueMicrotask(this.nextFrame);
+    }
+  }
+
+  private readonly nextFrame = (): void => {
+    if (this.frameHead >= this.frames.length) {
+      this.frames.length = 0;
+      this.frameHead = 0;
+      this.frameScheduled = false;
+      return;
+    }
+    const raw = this.frames[this.frameHead++]!;
+    try {
+      this.onMessage(raw);
+    } catch (err) {
+      this.o.logger.error({ err }, 'frame handling failed; frame skipped');
+    } finally {
+      if (this.frameHead < this.frames.length) queueMicrotask(this.nextFrame);
+      else {
+        this.frames.length = 0;
+        this.frameHead = 0;
+        this.frameScheduled = false;
+      }
+    }
+  };
 
   private onMessage(raw: string): void {
     const now = this.o.clock.now();
