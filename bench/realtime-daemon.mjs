@@ -165,6 +165,15 @@ KisClient.prototype.submitOrder = async function timedSubmit(cmd) {
   return ack;
 };
 const saveMs = { beforeOrder: [], later: [] };
+/** [ns on the CPU, ns waiting on the run queue] of the calling thread (Linux). */
+function schedstat() {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return [run, wait];
+  } catch {
+    return [0, 0];
+  }
+}
 const stores = new Set();
 const save = JsonFileExitIntentStore.prototype.save;
 JsonFileExitIntentStore.prototype.save = function timedSave(intent) {
@@ -177,7 +186,17 @@ JsonFileExitIntentStore.prototype.save = function timedSave(intent) {
   if (first && lastTickSyncMs.has(intent.instrumentId)) syncTickMs.push(lastTickSyncMs.get(intent.instrumentId));
   stores.add(this);
   const into = first ? saveMs.beforeOrder : saveMs.later;
+  // HANTU_BENCH_TRACE: how the synchronous part of a first save spent its time: on the CPU, waiting
+  // for a CPU (run queue), or blocked (the disk), from the kernel's per-thread schedstat (ns).
+  const sched0 = first && process.env.HANTU_BENCH_TRACE ? schedstat() : undefined;
   const p = save.call(this, intent);
+  if (sched0) {
+    const sched1 = schedstat();
+    const wallUs = (performance.now() - s) * 1000;
+    const cpuUs = (sched1[0] - sched0[0]) / 1000;
+    const queueUs = (sched1[1] - sched0[1]) / 1000;
+    process.stderr.write(`savesync ${intent.instrumentId} wallUs=${wallUs.toFixed(0)} cpuUs=${cpuUs.toFixed(0)} runQueueUs=${queueUs.toFixed(0)} blockedUs=${(wallUs - cpuUs - queueUs).toFixed(0)}\n`);
+  }
   const ticks0 = tickCount;
   const gc0 = gcMs.total;
   const sinceTick = first ? s - (lastTickAt.get(intent.instrumentId) ?? s) : 0;
