@@ -4,7 +4,10 @@
  * `place` — journal first, then send:
  *   1. the order is written to the ledger as SUBMITTED (intent + submit, one durable transaction)
  *      BEFORE the venue sees it, so after a crash (kill -9 at any point) the startup reconciliation
- *      finds every order that may be live and resolves it by query — nothing is sent twice;
+ *      finds every order that may be live and resolves it by query — nothing is sent twice. In
+ *      write-ahead mode (`writeAhead`: the monitor's exit intent, already durable, is the order's
+ *      record) the ledger write follows the send instead, and the caller copies such orders into the
+ *      ledger at the next start before the reconciliation (`recoverExitOrders` in src/node);
  *   2. the venue's answer is journaled: OrderAccepted (venue order number), OrderRejected, or nothing
  *      (outcome unknown: the order stays SUBMITTED for the reconciliation; it is never resent);
  *   3. every step goes to the audit log.
