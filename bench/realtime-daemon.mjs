@@ -165,6 +165,20 @@ KisClient.prototype.submitOrder = async function timedSubmit(cmd) {
   return ack;
 };
 const saveMs = { beforeOrder: [], later: [] };
+/** HANTU_BENCH_TRACE: duration of the last fs.writeSync (the synchronous O_DSYNC append of a first save), ms. */
+let lastWriteSyncMs = 0;
+if (process.env.HANTU_BENCH_TRACE) {
+  const fsmod = (await import('node:fs')).default;
+  const ws = fsmod.writeSync;
+  fsmod.writeSync = function timedWriteSync(...a) {
+    const t = performance.now();
+    try {
+      return ws.apply(this, a);
+    } finally {
+      lastWriteSyncMs += performance.now() - t;
+    }
+  };
+}
 /** [ns on the CPU, ns waiting on the run queue] of the calling thread (Linux). */
 function schedstat() {
   try {
@@ -189,13 +203,14 @@ JsonFileExitIntentStore.prototype.save = function timedSave(intent) {
   // HANTU_BENCH_TRACE: how the synchronous part of a first save spent its time: on the CPU, waiting
   // for a CPU (run queue), or blocked (the disk), from the kernel's per-thread schedstat (ns).
   const sched0 = first && process.env.HANTU_BENCH_TRACE ? schedstat() : undefined;
+  lastWriteSyncMs = 0;
   const p = save.call(this, intent);
   if (sched0) {
     const sched1 = schedstat();
     const wallUs = (performance.now() - s) * 1000;
     const cpuUs = (sched1[0] - sched0[0]) / 1000;
     const queueUs = (sched1[1] - sched0[1]) / 1000;
-    process.stderr.write(`savesync ${intent.instrumentId} wallUs=${wallUs.toFixed(0)} cpuUs=${cpuUs.toFixed(0)} runQueueUs=${queueUs.toFixed(0)} blockedUs=${(wallUs - cpuUs - queueUs).toFixed(0)}\n`);
+    process.stderr.write(`savesync ${intent.instrumentId} wallUs=${wallUs.toFixed(0)} writeSyncUs=${(lastWriteSyncMs * 1000).toFixed(0)} cpuUs=${cpuUs.toFixed(0)} runQueueUs=${queueUs.toFixed(0)} blockedUs=${(wallUs - cpuUs - queueUs).toFixed(0)}\n`);
   }
   const ticks0 = tickCount;
   const gc0 = gcMs.total;
