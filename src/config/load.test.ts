@@ -28,4 +28,17 @@ describe('loadConfig', () => {
     expect(paths).toEqual(['fees.sellTaxBps', 'sim.at', 'sim.bogus', 'sim.speed']);
     expect((err as ConfigError).message).toContain('sim.bogus');
   });
+  it('a monitor key from the environment keeps the default exit rule; a bad value is named with its path', () => {
+    const cfg = loadConfig({ env: { HANTU__MONITOR__EXIT_WRITE_AHEAD: 'ledger' } });
+    expect(cfg.monitor.exitWriteAhead).toBe('ledger');
+    expect(cfg.monitor.default.thresholds).toEqual({ type: 'percent', stopLossPct: 3, takeProfitPct: 5 });
+    expect(loadConfig({ env: {} }).monitor.exitWriteAhead).toBe('intent-log');
+    let err: unknown;
+    try {
+      loadConfig({ env: { HANTU__MONITOR__EXIT_WRITE_AHEAD: 'never' } });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ConfigError).issues.map((i) => i.path)).toEqual(['monitor.exitWriteAhead']);
+  });
 });

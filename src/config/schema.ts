@@ -5,6 +5,9 @@ import { MonitorConfigSchema } from '../monitor/rules.ts';
  * The application's own configuration (everything but KIS credentials, which the KIS adapter resolves
  * from the environment itself). Defaults live only here. Unknown keys are errors.
  */
+/** The monitor's rule for every position without an override, unless configured: -3 % / +5 %. */
+const DEFAULT_EXIT_RULE = { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 5 } } as const;
+
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'expected HH:MM or HH:MM:SS (KST)');
 const ymd = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 
@@ -46,8 +49,14 @@ export const AppConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
     fees: FeesConfigSchema.default(FeesConfigSchema.parse({})),
     sim: SimConfigSchema.default(SimConfigSchema.parse({})),
-    /** Stop-loss / take-profit rules of the real-time monitor (default: -3 % / +5 % of the average price). */
-    monitor: MonitorConfigSchema.default(MonitorConfigSchema.parse({ default: { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 5 } } })),
+    /**
+     * Stop-loss / take-profit rules of the real-time monitor (default rule: -3 % / +5 % of the average
+     * price). A monitor section without `default` (e.g. only `HANTU__MONITOR__EXIT_WRITE_AHEAD`) keeps
+     * that default rule.
+     */
+    monitor: z
+      .preprocess((v) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !('default' in v) ? { ...v, default: DEFAULT_EXIT_RULE } : v), MonitorConfigSchema)
+      .default(MonitorConfigSchema.parse({ default: DEFAULT_EXIT_RULE })),
   })
   .strict();
 
