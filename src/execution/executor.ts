@@ -231,8 +231,9 @@ export class OrderExecutor {
    *
    * `opts.writeAhead`: the caller's own durable record of this order (the monitor's exit intent, an
    * O_DSYNC append holding the client order id and terms) is the write-ahead record: the order leaves
-   * as soon as `writeAhead` resolved, and the ledger journal write, started at once, is awaited only
-   * after the send and before the answer is journaled. The caller must make the ledger order
+   * as soon as `writeAhead` resolved; the ledger journal write is registered at once (readers wait for
+   * it from then), begins once the request is on its way, and is awaited before the answer is
+   * journaled. The caller must make the ledger order
    * recoverable from its record after a crash (`hantu run` copies such orders into the ledger before
    * the startup reconciliation: `recoverExitOrders`), and every reader that must see our orders first
    * waits for {@link whenJournaled} (the account sync does, before each notice and each ledger view).
