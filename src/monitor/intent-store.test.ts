@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { unixMillis } from '../core/brand.ts';
 import { instrumentId } from '../model/instrument.ts';
 import type { ExitIntent } from './intent.ts';
@@ -201,6 +201,31 @@ describe('JsonFileExitIntentStore: the append-only log', () => {
     expect(t.stats()).toMatchObject({ appends: 1, synchronousAppends: 0 });
     await s.close();
     await t.close();
+  });
+
+  it('a synchronous first save that fails is reported, closes no descriptor an append in flight may use, and the next save rewrites the log', async () => {
+    const path = join(dir, 'exit-intents.json');
+    const s = new JsonFileExitIntentStore(path);
+    await s.load();
+    await s.save(intent('EX-1', { state: 'PENDING_SUBMIT' }));
+    const later = s.save(intent('EX-1', { state: 'WORKING' })); // an asynchronous append now in flight
+    const write = vi.spyOn(fs, 'writeSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('EIO'), { code: 'EIO' });
+    });
+    const close = vi.spyOn(fs, 'closeSync');
+    try {
+      await expect(s.save(intent('EX-2', { state: 'PENDING_SUBMIT' }))).rejects.toMatchObject({ code: 'INTENT_STORE_WRITE_FAILED' });
+      expect(close).not.toHaveBeenCalled();
+      await later; // the append in flight lands on its still-open descriptor
+    } finally {
+      write.mockRestore();
+      close.mockRestore();
+    }
+    // Not appended after a possibly partial line: the next save rewrites the log from the durable state.
+    await s.save(intent('EX-3', { state: 'PENDING_SUBMIT' }));
+    expect(s.stats().rewrites).toBe(2); // the creation at load, then this one
+    expect((await new JsonFileExitIntentStore(path).load()).map((i) => `${i.clientOrderId}:${i.state}`)).toEqual(['EX-1:WORKING', 'EX-3:PENDING_SUBMIT']);
+    await s.close();
   });
 
   it('ignores a torn last line (a save cut by a crash never resolved) and compacts it away before appending', async () => {

@@ -214,14 +214,11 @@ export class JsonFileExitIntentStore implements ExitIntentStore {
       for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
       if (O_DSYNC === undefined) fs.fdatasyncSync(fd);
     } catch (err) {
-      // As after a failed asynchronous append: never append after a possibly partial line.
+      // As after a failed asynchronous append: never append after a possibly partial line. The
+      // descriptor is not closed here: an asynchronous append may still be using it on the thread pool,
+      // and a number closed now could be reused by another file or socket before that write runs. The
+      // next save's rewrite closes it from the queue, after any append in flight.
       this.#mustRewrite = true;
-      this.#fd = undefined;
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // already unusable
-      }
       return Promise.reject(new IntentStoreError('INTENT_STORE_WRITE_FAILED', `cannot write the exit intent log: path=${this.#path}`, { path: this.#path }, { cause: err }));
     }
     this.#byId!.set(intent.clientOrderId, intent);
