@@ -161,7 +161,9 @@ class SyntheticJournal implements OrderJournal {
   async audit(e: ExecutionAudit): Promise<void> {
     this.audits.push(e);
   }
-  has: ((id: string) => Promise<boolean>) | undefined;
+  async has(id: string): Promise<boolean> {
+    return this.orders.has(id);
+  }
   status(id: string): string | undefined {
     return this.orders.get(id)?.order.status;
   }
@@ -255,10 +257,13 @@ describe('OrderExecutor.place', () => {
     expect(journal.status('c-1')).toBe('ACCEPTED');
   });
 
-  it('sends nothing when the other durable write fails: the journaled order is closed as HANTU_NOT_SENT and its error rethrown', async () => {
+  // The other durable write alongside the journal, or the caller's write-ahead record: its failure means nothing leaves.
+  const durableModes = [['alongside'], ['writeAhead']] as const;
+
+  it.each(durableModes)('sends nothing when the %s write fails: the journaled order is closed as HANTU_NOT_SENT and its error rethrown', async (mode) => {
     const { venue, journal, ex } = setup();
     const failure = new Error('intent log: disk full');
-    await expect(ex.place(buy(), { alongside: Promise.reject(failure) })).rejects.toBe(failure);
+    await expect(ex.place(buy(), { [mode]: Promise.reject(failure) })).rejects.toBe(failure);
     expect(venue.calls).toEqual([]);
     expect(journal.status('c-1')).toBe('REJECTED');
     const events = journal.orders.get('c-1')!.order.events;
@@ -266,12 +271,13 @@ describe('OrderExecutor.place', () => {
     expect(journal.audits[0]).toMatchObject({ action: 'order.submit', result: 'FAILED', detail: expect.objectContaining({ outcome: 'NOT_SENT' }) });
   });
 
-  it('sends nothing when both the journal and the other write fail', async () => {
+  it.each(durableModes)('sends nothing, and keeps nothing to retry, when both the journal and the %s write fail', async (mode) => {
     const { venue, journal, ex } = setup();
     journal.failOpen = true;
     const failure = new Error('intent log: disk full');
-    await expect(ex.place(buy(), { alongside: Promise.reject(failure) })).rejects.toBe(failure);
+    await expect(ex.place(buy(), { [mode]: Promise.reject(failure) })).rejects.toBe(failure);
     expect(venue.calls).toEqual([]);
+    expect(ex.unjournaled).toEqual([]);
   });
 });
 
@@ -305,24 +311,6 @@ describe('OrderExecutor.place with a write-ahead record', () => {
     await barrier;
     expect(journal.status('c-1')).toBe('ACCEPTED');
     expect(journal.orders.get('c-1')!.order.venueOrderId).toBe(p.ack.venueOrderId);
-    expect(ex.unjournaled).toEqual([]);
-  });
-
-  it('sends nothing when the write-ahead record fails: the journaled order is closed as HANTU_NOT_SENT and its error rethrown', async () => {
-    const { venue, journal, ex } = setup();
-    const failure = new Error('intent log: disk full');
-    await expect(ex.place(buy(), { writeAhead: Promise.reject(failure) })).rejects.toBe(failure);
-    expect(venue.calls).toEqual([]);
-    expect(journal.orders.get('c-1')!.order.events.at(-1)).toMatchObject({ type: 'OrderRejected', messageCode: 'HANTU_NOT_SENT' });
-    expect(journal.audits[0]).toMatchObject({ result: 'FAILED', detail: expect.objectContaining({ outcome: 'NOT_SENT' }) });
-  });
-
-  it('sends nothing and keeps nothing to retry when both the record and the journal fail', async () => {
-    const { venue, journal, ex } = setup();
-    journal.failOpen = true;
-    const failure = new Error('intent log: disk full');
-    await expect(ex.place(buy(), { writeAhead: Promise.reject(failure) })).rejects.toBe(failure);
-    expect(venue.calls).toEqual([]);
     expect(ex.unjournaled).toEqual([]);
   });
 
@@ -361,7 +349,6 @@ describe('OrderExecutor.place with a write-ahead record', () => {
         throw new Error('connection reset after commit');
       }
     };
-    journal.has = async (id: string) => journal.orders.has(id);
     const realOpen = journal.open;
     journal.open = async (init, submitted) => {
       if (!first && journal.orders.has(init.clientOrderId)) throw new Error('duplicate key');

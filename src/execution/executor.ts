@@ -575,7 +575,6 @@ export class OrderExecutor {
     await this.safely(() => this.o.journal.audit(entry));
   }
 
-  /** Runs a journal write; a failure is logged (the reconciliation repairs the ledger) and gives undefined. */
   /** Journal writes of write-ahead orders still running, by client order id. */
   readonly #journaling = new Map<string, Promise<boolean>>();
   /** Write-ahead orders whose journal write failed (retried by `whenJournaled`), by client order id. */
@@ -615,7 +614,7 @@ export class OrderExecutor {
       return true;
     } catch (err) {
       // The first write may have committed and only its answer been lost.
-      const held = await (this.o.journal.has ? this.o.journal.has(id) : this.o.journal.openOrders().then((l) => l.some((o) => o.clientOrderId === id))).catch(() => false);
+      const held = await this.o.journal.has(id).catch(() => false);
       if (held) {
         this.#unjournaled.delete(id);
         return true;
@@ -642,6 +641,7 @@ export class OrderExecutor {
     return [...this.#unjournaled.keys()];
   }
 
+  /** Runs a journal write; a failure is logged (the reconciliation repairs the ledger) and gives undefined. */
   private async safely<T>(fn: () => Promise<T>): Promise<T | undefined> {
     try {
       return await fn();

@@ -77,8 +77,8 @@ export interface OrderJournal {
   record(event: Exclude<OrderEvent, OrderFilled | OrderInitialized>, when?: (o: { readonly status: string; readonly venueOrderIds: readonly string[] }) => boolean): Promise<boolean>;
   /** Our orders the venue may hold (in flight or working). */
   openOrders(): Promise<readonly JournaledOrder[]>;
-  /** Optional: whether the journal holds order `clientOrderId` (any status); default: looked up in `openOrders`. */
-  has?(clientOrderId: string): Promise<boolean>;
+  /** Whether the journal holds order `clientOrderId` (any status). */
+  has(clientOrderId: string): Promise<boolean>;
   audit(entry: ExecutionAudit): Promise<void>;
 }
 

@@ -635,7 +635,8 @@ export class PositionMonitor {
     this.#enqueue(intent, 'submit', async () => {
       const saved = this.#store.save(this.#snapshot(intent));
       if (this.#orders.submitOrderWhenDurable) {
-        // The port journals the order while the intent is saved, and sends it only when both are durable.
+        // The port sends once the intent is durable (and, unless the intent is its write-ahead record,
+        // once its own journal write is too); see ExitOrderPort.submitOrderWhenDurable.
         saved.catch(() => undefined);
         await this.#submit(intent, attempt, rule, saved);
         return;
