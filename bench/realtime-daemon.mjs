@@ -353,6 +353,7 @@ try {
     trades: report.summary.trades.length,
     toSubmit: day.latencies.toSubmit,
     toAck: day.latencies.toAck,
+    intentFlushLag: day.latencies.intentFlushLag,
     crossingToOrder: crossing.toOrder,
     // The trade-tick rate (ticks/s) the daemon handled over the second around each crossing tick (±0.5 s).
     tickRateAroundCrossing: crossing.at.map((at) => {

@@ -11,6 +11,7 @@ import { unixMillis } from '../src/core/brand.ts';
 import { instrumentId } from '../src/model/instrument.ts';
 import type { ExitIntent } from '../src/monitor/intent.ts';
 import { JsonFileExitIntentStore } from '../src/monitor/intent-store.ts';
+import { MonitorConfigSchema } from '../src/monitor/rules.ts';
 import { distState } from '../scripts/dist-fingerprint.mjs';
 import { LatencyRecorder } from './support.ts';
 
@@ -64,6 +65,8 @@ interface ResultMessage {
   /** run-node's `latencies` (wall ms from the latest tick of the instrument when the order leaves; biased low, see realtime-daemon.mjs). */
   toSubmit: number[];
   toAck: number[];
+  /** run-node's `latencies.intentFlushLag`: write → deferred fdatasync returned, ms (monitor.exitIntentFlush = after-send). */
+  intentFlushLag: number[];
   /** Wall ms from the tick that crossed the threshold to the exit order leaving, and to its acknowledgement. */
   crossingToOrder: number[];
   /** Per crossingToOrder sample: the trade ticks/s the daemon handled over the second around the crossing tick. */
@@ -297,6 +300,8 @@ interface DayRun {
   intentSaveLater: ReturnType<LatencyRecorder['summary']>;
   /** From the intent being durable to the order leaving: the port's checks (with exitWriteAhead = ledger, the rest of the journal commit too). */
   intentDurableToOrder: ReturnType<LatencyRecorder['summary']>;
+  /** With monitor.exitIntentFlush = after-send: from a first save's write until its deferred fdatasync returned (empty otherwise). */
+  intentFlushAfterSend: ReturnType<LatencyRecorder['summary']>;
   /** The order executor's ledger journal write (one statement, one commit), every order of the day, ms. */
   journalWrite: ReturnType<LatencyRecorder['summary']>;
   /**
@@ -382,7 +387,7 @@ async function runDay(o: DayOptions, samples: Samples): Promise<DayRun> {
       type: 'go',
       dataDir,
       endpoint: twin.endpoint,
-      configOverrides: { sim: { day: o.day, speed: o.speed }, monitor: { default: { thresholds: { type: 'percent', stopLossPct: 30, takeProfitPct: 30 }, ...timers }, instruments: overrides } },
+      configOverrides: { sim: { day: o.day, speed: o.speed }, monitor: { default: { thresholds: { type: 'percent', stopLossPct: 30, takeProfitPct: 30 }, ...timers }, instruments: overrides, exitIntentFlush: EXIT_INTENT_FLUSH } },
       holdings: codes.slice(0, 1).map((code) => ({ code, quantity: 0, avgPrice: 0 })),
       // As run-node's own ids: six hex digits between letters (a longer run of digits reads as an account number).
       ledgerAccountId: `bench.${o.day}.r${randomBytes(3).toString('hex')}x`,
@@ -424,6 +429,7 @@ async function runDay(o: DayOptions, samples: Samples): Promise<DayRun> {
       intentSaveBeforeOrder: summarise(r.intentSaveMs.beforeOrder),
       intentSaveLater: summarise(r.intentSaveMs.later),
       intentDurableToOrder: summarise(r.intentSavedToOrder),
+      intentFlushAfterSend: summarise(r.intentFlushLag),
       journalWrite: summarise(r.journalMs),
       tickToJournalStart: summarise(r.tickToJournalStart),
       intentStore: r.intentStoreStats,
@@ -589,8 +595,12 @@ async function orError<T>(p: Promise<T>): Promise<T | { error: string }> {
  *
  * HANTU_BENCH_QUICK=1 runs one latency day only (development); HANTU_BENCH_ONLY=memory the 100-symbol day only; HANTU_BENCH_AT=HH:MM starts the twin at
  * another time than 08:59; HANTU_BENCH_TRACE=1 makes the daemon print diagnostics (realtime-daemon.mjs);
- * HANTU_BENCH_DAEMON_NODE_FLAGS adds Node/V8 flags to the daemon (after those of bin/hantu.js).
+ * HANTU_BENCH_DAEMON_NODE_FLAGS adds Node/V8 flags to the daemon (after those of bin/hantu.js);
+ * HANTU_BENCH_EXIT_INTENT_FLUSH=before-send|after-send sets the daemon's monitor.exitIntentFlush.
  */
+/** `monitor.exitIntentFlush` of the daemon (HANTU_BENCH_EXIT_INTENT_FLUSH; default: the configuration's default). */
+const EXIT_INTENT_FLUSH = process.env['HANTU_BENCH_EXIT_INTENT_FLUSH'] ?? MonitorConfigSchema.shape.exitIntentFlush.parse(undefined);
+
 export async function benchRealtime(): Promise<unknown> {
   const quick = process.env['HANTU_BENCH_QUICK'] === '1';
   const build = ensureBuild();
@@ -642,6 +652,7 @@ export async function benchRealtime(): Promise<unknown> {
     tickToOrder: {
       targetP99Ms: TARGET_P99_MS,
       meetsTarget: tickToOrder.p99Ms <= TARGET_P99_MS,
+      exitIntentFlush: EXIT_INTENT_FLUSH,
       symbolsPerDay: 40,
       days: runs.map((r) => r.day),
       speed: SPEED,

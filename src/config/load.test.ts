@@ -40,5 +40,7 @@ describe('loadConfig', () => {
       err = e;
     }
     expect((err as ConfigError).issues.map((i) => i.path)).toEqual(['monitor.exitWriteAhead']);
+    expect(loadConfig({ env: { HANTU__MONITOR__EXIT_INTENT_FLUSH: 'after-send' } }).monitor.exitIntentFlush).toBe('after-send');
+    expect(() => loadConfig({ env: { HANTU__MONITOR__EXIT_INTENT_FLUSH: 'later' } })).toThrow(/monitor\.exitIntentFlush/);
   });
 });

@@ -228,6 +228,99 @@ describe('JsonFileExitIntentStore: the append-only log', () => {
     await s.close();
   });
 
+  /** The open-file flags (octal, from /proc/self/fdinfo) of this process's descriptors open on `path`. */
+  async function flagsOfDescriptorsOn(path: string): Promise<number[]> {
+    const out: number[] = [];
+    for (const fd of await readdir('/proc/self/fd')) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (target !== path) continue;
+      const m = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+      if (m) out.push(parseInt(m[1]!, 8));
+    }
+    return out;
+  }
+
+  it.runIf(process.platform === 'linux')('firstSaveFlush after-resolve: the first save is written before it resolves and flushed after the current turn; other saves and close() flush before they resolve', async () => {
+    const path = join(dir, 'exit-intents.json');
+    const lags: number[] = [];
+    const s = new JsonFileExitIntentStore(path, { firstSaveFlush: 'after-resolve', onDeferredFlush: (ms) => lags.push(ms) });
+    await s.load();
+    // The append descriptor has no O_DSYNC (each durable write is followed by an explicit fdatasync).
+    expect((await flagsOfDescriptorsOn(path)).map((f) => f & fs.constants.O_DSYNC)).toEqual([0]);
+    const events: string[] = [];
+    const flush = vi.spyOn(fs, 'fdatasync');
+    try {
+      const saved = s.save(intent('EX-1', { state: 'PENDING_SUBMIT' }));
+      const second = s.save(intent('EX-2', { state: 'PENDING_SUBMIT' })); // the same turn: one flush covers both
+      void saved.then(() => events.push('resolved'));
+      await saved;
+      await second;
+      events.push(`fdatasync calls at resolve: ${flush.mock.calls.length}`);
+      // In the kernel already: a process killed now leaves the line readable to the next start.
+      const reader = new JsonFileExitIntentStore(path);
+      expect((await reader.load()).map((i) => i.clientOrderId)).toEqual(['EX-1', 'EX-2']);
+      await reader.close();
+      await new Promise((r) => setImmediate(r));
+      await vi.waitFor(() => expect(s.stats().deferredFlushes).toBe(1));
+      await vi.waitFor(() => expect(lags).toHaveLength(1));
+      expect(events).toEqual(['resolved', 'fdatasync calls at resolve: 0']);
+      expect(flush).toHaveBeenCalledTimes(1);
+      expect(lags[0]).toBeGreaterThanOrEqual(0);
+      expect(s.stats()).toMatchObject({ synchronousAppends: 2, deferredFlushes: 1, deferredFlushFailures: 0 });
+      // A later save (not a first save) is durable when it resolves: write, then fdatasync.
+      flush.mockClear();
+      await s.save(intent('EX-1', { state: 'WORKING' }));
+      expect(flush).toHaveBeenCalledTimes(1);
+      // close() right after a deferred save flushes it before it resolves.
+      flush.mockClear();
+      await new Promise((r) => setImmediate(r)); // the queue idle again: the next first save is synchronous
+      await s.save(intent('EX-3', { state: 'PENDING_SUBMIT' }));
+      expect(flush).not.toHaveBeenCalled();
+      await s.close();
+      expect(flush).toHaveBeenCalledTimes(1);
+      expect(await flagsOfDescriptorsOn(path)).toEqual([]);
+    } finally {
+      flush.mockRestore();
+    }
+    expect((await new JsonFileExitIntentStore(path).load()).map((i) => `${i.clientOrderId}:${i.state}`)).toEqual(['EX-1:WORKING', 'EX-2:PENDING_SUBMIT', 'EX-3:PENDING_SUBMIT']);
+    // The default keeps O_DSYNC on the descriptor: the first save is on disk when it resolves.
+    const d = new JsonFileExitIntentStore(join(dir, 'default.json'));
+    await d.load();
+    expect((await flagsOfDescriptorsOn(join(dir, 'default.json'))).map((f) => f & fs.constants.O_DSYNC)).toEqual([fs.constants.O_DSYNC]);
+    await d.close();
+  });
+
+  it('firstSaveFlush after-resolve: a failed deferred flush is reported and the log is rewritten from the saved state, first save included', async () => {
+    const path = join(dir, 'exit-intents.json');
+    const errors: unknown[] = [];
+    const s = new JsonFileExitIntentStore(path, { firstSaveFlush: 'after-resolve', onDeferredFlushError: (e) => errors.push(e) });
+    await s.load();
+    await s.save(intent('EX-1', { state: 'FILLED' })); // not a first save: appended and flushed
+    await new Promise((r) => setImmediate(r)); // the queue idle again
+    const rewritesBefore = s.stats().rewrites;
+    const flush = vi.spyOn(fs, 'fdatasync').mockImplementationOnce(((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      setImmediate(() => cb(Object.assign(new Error('EIO'), { code: 'EIO' })));
+    }) as typeof fs.fdatasync);
+    try {
+      await s.save(intent('EX-2', { state: 'PENDING_SUBMIT' })); // resolves before the flush fails
+      await vi.waitFor(() => expect(errors).toHaveLength(1));
+      expect((errors[0] as Error).message).toBe('EIO');
+      await vi.waitFor(() => expect(s.stats().rewrites).toBe(rewritesBefore + 1));
+    } finally {
+      flush.mockRestore();
+    }
+    expect(s.stats()).toMatchObject({ deferredFlushes: 1, deferredFlushFailures: 1 });
+    // The rewrite holds the first save whose flush failed; appends go on after it.
+    await s.save(intent('EX-3', { state: 'PENDING_SUBMIT' }));
+    await s.close();
+    expect((await new JsonFileExitIntentStore(path).load()).map((i) => `${i.clientOrderId}:${i.state}`)).toEqual(['EX-1:FILLED', 'EX-2:PENDING_SUBMIT', 'EX-3:PENDING_SUBMIT']);
+  });
+
   it('ignores a torn last line (a save cut by a crash never resolved) and compacts it away before appending', async () => {
     const path = join(dir, 'exit-intents.json');
     const full = lineOf(intent('EX-2'));

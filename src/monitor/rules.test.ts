@@ -35,7 +35,10 @@ describe('parseMonitorConfig', () => {
       allowClosingAuction: false,
       staleDataAlertMs: 60_000,
       exitWriteAhead: 'intent-log',
+      exitIntentFlush: 'before-send',
     });
+    expect(parseMonitorConfig({ default: { thresholds: { type: 'percent', stopLossPct: 3 } }, exitIntentFlush: 'after-send' }).exitIntentFlush).toBe('after-send');
+    expect(() => parseMonitorConfig({ default: { thresholds: { type: 'percent', stopLossPct: 3 } }, exitIntentFlush: 'never' })).toThrow(/exitIntentFlush/);
     expect(parseMonitorConfig({ default: { thresholds: { type: 'percent', stopLossPct: 3 } }, exitWriteAhead: 'ledger' }).exitWriteAhead).toBe('ledger');
     expect(() => parseMonitorConfig({ default: { thresholds: { type: 'percent', stopLossPct: 3 } }, exitWriteAhead: 'none' })).toThrow(/exitWriteAhead/);
     expect(rule({ thresholds: { type: 'atr', stopLossAtr: 2 } }).thresholds).toEqual({ type: 'atr', period: 14, stopLossAtr: 2 });

@@ -128,6 +128,20 @@ export const MonitorConfigSchema = z
      *   order does.
      */
     exitWriteAhead: z.enum(['intent-log', 'ledger']).default('intent-log'),
+    /**
+     * When the exit intent's write reaches the disk, relative to the order leaving (`hantu run`; with
+     * either `exitWriteAhead`):
+     * - `before-send` (default): the intent is appended with O_DSYNC and the order waits for the disk
+     *   flush. Nothing short of a failing disk loses the record of a sent order.
+     * - `after-send`: the intent is written to the operating system (it survives the daemon's own
+     *   crash, `kill -9` included), the order leaves, and the file is flushed (`fdatasync`) right after.
+     *   A crash of the operating system or a power loss within that flush (~1 ms; `hantu run` reports it
+     *   as the intent flush lag) can lose the record: the restarted daemon then finds the order at the
+     *   venue as one placed outside hantu (its fills adopted by the startup reconciliation, an open
+     *   remainder reported), and a second exit of the same shares is refused by the venue for lack of
+     *   sellable quantity.
+     */
+    exitIntentFlush: z.enum(['before-send', 'after-send']).default('before-send'),
   })
   .strict();
 

@@ -162,9 +162,11 @@ export interface RunningDay {
   /**
    * Wall-clock latencies (ms) of exit orders: from the receipt of the last trade tick of the instrument
    * (the one that crossed the threshold) to the order leaving (`toSubmit`, after the intent is made
-   * durable) and to the venue's acknowledgement (`toAck`).
+   * durable) and to the venue's acknowledgement (`toAck`). With `monitor.exitIntentFlush = after-send`,
+   * `intentFlushLag`: from each first save's write until its deferred `fdatasync` returned (the window
+   * in which an operating-system crash could lose the record of a sent order).
    */
-  readonly latencies: { readonly toSubmit: number[]; readonly toAck: number[] };
+  readonly latencies: { readonly toSubmit: number[]; readonly toAck: number[]; readonly intentFlushLag: number[] };
   /** The order executor every order of the day goes through (journal first). */
   readonly executor: OrderExecutor;
   /** The scheduler of the day's jobs (present when `trading` is set). */
@@ -258,7 +260,12 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
     (o.kis ? `${o.kis.env}.${createHash('sha256').update(o.kis.account).digest('hex').slice(0, 12)}` : launched ? `sim.${twin.day}.r${randomBytes(3).toString('hex')}x` : `sim.${twin.day}.pid${o.external!.endpoint.pid}`);
   // One intent file per ledger account and day: a fresh twin is a fresh account, and must not inherit
   // the exits of an earlier run of the same day.
-  const store = new JsonFileExitIntentStore(join(runDir, `exit-intents-${accountId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${twin.day}.json`));
+  const store = new JsonFileExitIntentStore(join(runDir, `exit-intents-${accountId.replace(/[^A-Za-z0-9_.-]/g, '_')}-${twin.day}.json`), {
+    firstSaveFlush: cfg.monitor.exitIntentFlush === 'after-send' ? 'after-resolve' : 'before-resolve',
+    onDeferredFlush: (lagMs) => latencies.intentFlushLag.push(lagMs),
+    onDeferredFlushError: (err) =>
+      notify(createNotification('SystemAlert', clock.now(), { code: 'INTENT_FLUSH_FAILED', message: `the exit intent log could not be flushed after an exit order left; it is rewritten from memory: ${(err as Error).message ?? String(err)}`, priority: 'emergency' })),
+  });
 
   const consoleChannel = new ConsoleNotifier({ write: (l) => line(l.replace(/^\S+ \S+ KST /, '')) });
   const notifier = new NotificationManager({
@@ -300,7 +307,7 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
   });
 
   const lastTickWall = new Map<string, number>();
-  const latencies = { toSubmit: [] as number[], toAck: [] as number[] };
+  const latencies = { toSubmit: [] as number[], toAck: [] as number[], intentFlushLag: [] as number[] };
   const env = o.env ?? process.env;
   // Every order of ours goes through the executor: journaled in the ledger (SUBMITTED) before the venue
   // sees it, so a crash at any point leaves nothing the startup reconciliation cannot resolve.
