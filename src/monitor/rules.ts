@@ -135,8 +135,9 @@ export const MonitorConfigSchema = z
      *   flush. Nothing short of a failing disk loses the record of a sent order.
      * - `after-send`: the intent is written to the operating system (it survives the daemon's own
      *   crash, `kill -9` included), the order leaves, and the file is flushed (`fdatasync`) right after.
-     *   A crash of the operating system or a power loss within that flush (~1 ms; `hantu run` reports it
-     *   as the intent flush lag) can lose the record: the restarted daemon then finds the order at the
+     *   A crash of the operating system or a power loss before that flush returns (p50 ~5 ms, p99
+     *   15–45 ms after the write in `npm run bench -- realtime` on the 2-core development VM;
+     *   `RunningDay.latencies.intentFlushLag`) can lose the record: the restarted daemon then finds the order at the
      *   venue as one placed outside hantu (its fills adopted by the startup reconciliation, an open
      *   remainder reported), and a second exit of the same shares is refused by the venue for lack of
      *   sellable quantity.

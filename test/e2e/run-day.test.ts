@@ -90,14 +90,16 @@ describe('hantu run on the twin (real 2026-02-20 daily bars, synthetic-intraday 
     expect(report.reconciliation!.counters['fillsApplied']! + report.reconciliation!.counters['restFills']!).toBeGreaterThan(0);
   });
 
-  it('a take-profit fires when the price reaches the threshold', async () => {
+  it('a take-profit fires when the price reaches the threshold (with the exit intent flushed after the send)', async () => {
     // 009150 삼성전기: base 358,000, high 386,000.
-    const c = await start([{ code: '009150', quantity: 10, avgPrice: 358_000 }], { default: { thresholds: { type: 'percent', stopLossPct: 10, takeProfitPct: 2 } } });
+    const c = await start([{ code: '009150', quantity: 10, avgPrice: 358_000 }], { default: { thresholds: { type: 'percent', stopLossPct: 10, takeProfitPct: 2 } }, exitIntentFlush: 'after-send' });
     await drive(c.clock, () => has(c.lines, /ExitFilled .*009150/), 'take-profit exit filled', 7 * 3_600_000);
     const trig = c.lines.find((l) => /ExitTriggered/.test(l))!;
     expect(trig).toMatch(/trigger=TAKE_PROFIT/);
     expect(Number(/reference=(\d+)/.exec(trig)![1])).toBeGreaterThanOrEqual(358_000 * 1.02);
     expect(c.day.monitor.daySummary().trades[0]).toMatchObject({ trigger: 'TAKE_PROFIT', quantity: 10 });
+    // monitor.exitIntentFlush = after-send: the first save was written, the order left, then the log was flushed.
+    expect(c.day.latencies.intentFlushLag.length).toBeGreaterThan(0);
   });
 
   it('a disconnect mid-day recovers: reconnect after 1 s, subscriptions restored, account re-synced', async () => {
@@ -113,11 +115,14 @@ describe('hantu run on the twin (real 2026-02-20 daily bars, synthetic-intraday 
   });
 
   it('a halt pauses the exit while monitoring goes on; the exit runs when trading resumes', async () => {
-    const c = await start([{ code: '009830', quantity: 50, avgPrice: 58_500 }], { default: { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 50 } } });
+    // Started well before the open: the halt must be in place before the first trade tick, however long
+    // the start takes on a loaded machine (simulated time moves on while its I/O is in flight).
+    const c = await start([{ code: '009830', quantity: 50, avgPrice: 58_500 }], { default: { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 50 } } }, '08:45:00');
+    expect(c.clock.now()).toBeLessThan(kstInstant(DAY, '09:00'));
     c.day.twin!.twin.ws.faults.halted.add('009830');
     await drive(c.clock, () => c.clock.now() >= kstInstant(DAY, '09:10'), '09:10');
     expect(has(c.lines, /TradingPaused .*009830/)).toBe(true);
-    expect(c.day.counters['exitOrders']).toBe(0);
+    expect(c.day.counters['exitOrders'], c.lines.join('\n')).toBe(0);
     expect(c.day.counters['ticks']).toBeGreaterThan(0);
     c.day.twin!.twin.ws.faults.halted.delete('009830');
     await drive(c.clock, () => has(c.lines, /ExitFilled .*009830/), 'exit after resumption');

@@ -220,6 +220,34 @@ describe.each(backends)('kill -9 mid-submit, then restart — %s', (_name, open)
     expect((await recoverExitOrders({ ledger: s.ledger, accountId: s.accountId, intents, clock: s.clock, logger: silentLogger() })).recovered).toEqual([]);
   });
 
+  it('exits sent with the intent flush after the send (exitIntentFlush = after-send), then the operating system crashed before either record reached the disk: the restart adopts the filled exit as external, reports the open one, and a second exit of the same shares is refused by the venue', async () => {
+    const s = await setup();
+    const q = await settle(s.clock, s.client.requestQuote(ID), 'quote');
+    const filledPx = roundToTick(q.last * 0.99, 'down'); // marketable sell: fills at once
+    const restingPx = roundToTick(q.last * 1.1, 'up'); // above the market: stays open
+    for (const [n, qty, px] of [[1, 7, filledPx], [2, 5, restingPx]] as const) {
+      await expect(
+        settle(s.clock, s.dyingWriteAhead(true).place({ clientOrderId: `crash-e${n}-${Date.now()}`, actor: 'monitor', instrumentId: ID, side: 'SELL', orderType: 'LIMIT', quantity: qty, price: px, reason: 'exit' }, { writeAhead: Promise.resolve() }), 'place'),
+      ).rejects.toMatchObject({ code: 'PROCESS_KILLED' });
+    }
+    // Neither record survived: the intent's line never reached the disk, nor did the journal.
+    expect((await recoverExitOrders({ ledger: s.ledger, accountId: s.accountId, intents: [], clock: s.clock, logger: silentLogger() })).recovered).toEqual([]);
+    const restart = s.newSync();
+    const out = await settle(s.clock, restart.startup(), 'restart startup');
+    expect(out.state).toBe('ACTIVE');
+    // The filled exit: its fill is in the ledger (as an external order's), and the position matches the venue.
+    const fills = await s.ledger.fills.list(s.accountId, { tradeDate: DAY });
+    expect(fills.map((f) => [f.side, f.quantity])).toEqual([['SELL', 7]]);
+    expect((await s.ledger.positions.get(s.accountId, ID))?.quantity).toBe(93);
+    // The open one is reported, not adopted.
+    expect(out.result?.differences.map((d) => d.what)).toContain('EXTERNAL_OPEN_ORDER');
+    // A monitor that fires again on the ledger's 93 shares: the venue nets the open sell and refuses.
+    await expect(settle(s.clock, s.client.submitOrder({ instrumentId: ID, side: 'SELL', orderType: 'LIMIT', quantity: 93, price: filledPx }), 'second exit')).rejects.toMatchObject({ disposition: 'rejected' });
+    const venue = await settle(s.clock, s.client.requestOrders({ from: DAY, to: DAY }), 'venue orders');
+    expect(venue.filter((o) => !o.isModifyOrCancel).map((o) => o.quantity).sort()).toEqual([5, 7]); // nothing else was placed
+    expect(s.submits).toHaveLength(2);
+  });
+
   it('exit intent saved, died before sending (write-ahead): the copied order is never found, marked LOST after 3 queries; nothing is sent', async () => {
     const s = await setup();
     const q = await settle(s.clock, s.client.requestQuote(ID), 'quote');
