@@ -7,9 +7,9 @@ import { ExitIntentSchema, type ExitIntent } from './intent.ts';
 
 /**
  * Where exit intents live between restarts. `save` must be durable when it resolves (the file store's
- * `firstSaveFlush: 'after-resolve'` relaxes this for first saves to "survives the death of the process,
- * on disk a few ms later"): the monitor sends an order only after the intent describing it was saved. Keyed by `clientOrderId` (a save
- * replaces the previous record of the same id). Saves must take effect in call order: the monitor may
+ * `firstSaveFlush: 'after-resolve'` relaxes this for first saves to "survives the death of the
+ * process, on disk a few ms later"): the monitor sends an order only after the intent describing it
+ * was saved. Keyed by `clientOrderId` (a save replaces the previous record of the same id). Saves must take effect in call order: the monitor may
  * start a save before the previous one of the same intent resolved, and each carries the full, newer
  * state.
  */
@@ -160,8 +160,9 @@ type Op =
  * (the data and the new file size are on disk when the write returns; `fdatasync` after the write
  * where `O_DSYNC` does not exist) and resolves only then: the monitor sends an order only after its
  * intent is durable. With `firstSaveFlush: 'after-resolve'`, the descriptor has no `O_DSYNC`, a first
- * save resolves once written, and the `fdatasync` follows (see the option). Saves that arrive while an append is in flight are written together by the next
- * append (group commit), in call order, each resolving when its bytes are durable.
+ * save resolves once written, and the `fdatasync` follows (see the option). Saves that arrive while an
+ * append is in flight are written together by the next append (group commit), in call order, each
+ * resolving when its bytes are durable.
  *
  * Crash safety: a crash during an append can leave a torn last line. A record counts only when its
  * line ends with a newline, so an unterminated last line is ignored at open (its save never resolved,

@@ -671,6 +671,8 @@ export async function startTradingDay(o: RunOptions): Promise<RunningDay> {
       line(`final queries failed: ${(e as Error).message}`);
     }
     monitor.stop();
+    // After pending saves; flushes a first save still waiting for its deferred flush (exitIntentFlush = after-send).
+    await store.close().catch((e: unknown) => line(`exit intent log close failed: ${(e as Error).message}`));
     finished = {
       day: twin.day,
       broker: o.kis ? `KIS ${o.kis.env} ${o.kis.restUrl}` : `twin ${twin.endpoint.restUrl}`,
