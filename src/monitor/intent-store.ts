@@ -107,8 +107,8 @@ export interface JsonFileExitIntentStoreOptions {
   /**
    * When a synchronous first save reaches the disk (default `before-resolve`):
    * - `before-resolve`: the write is an O_DSYNC append; the save resolves once the data is on disk, so
-   *   the order leaves after the disk flush (~0.3–0.5 ms alone on the development VM, 10 ms and more at
-   *   p99 while the database commits beside it).
+   *   the order leaves after the disk flush (~0.3–0.5 ms alone on the development VM; in the realtime
+   *   benchmark, beside the database's commits, p99 ~3 ms on a quiet VM and 10 ms and more on a loaded one).
    * - `after-resolve`: the write is a plain append (the bytes are in the kernel's page cache, where they
    *   survive the death of this process, `kill -9` included); the save resolves at once, and an
    *   `fdatasync` of the file follows on the thread pool after the current turn of the event loop (after
