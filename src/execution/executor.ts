@@ -229,8 +229,8 @@ export class OrderExecutor {
    * (`HANTU_NOT_SENT`) and `place` rejects with `alongside`'s own error, unchanged (the caller can tell
    * it by identity).
    *
-   * `opts.writeAhead`: the caller's own durable record of this order (the monitor's exit intent, an
-   * O_DSYNC append holding the client order id and terms) is the write-ahead record: the order leaves
+   * `opts.writeAhead`: the caller's own durable record of this order (the monitor's exit intent,
+   * holding the client order id and terms) is the write-ahead record: the order leaves
    * as soon as `writeAhead` resolved; the ledger journal write is registered at once (readers wait for
    * it from then), begins once the request is on its way, and is awaited before the answer is
    * journaled. The caller must make the ledger order

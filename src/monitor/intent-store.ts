@@ -286,28 +286,47 @@ export class JsonFileExitIntentStore implements ExitIntentStore {
   async #flushLoop(): Promise<void> {
     try {
       while (this.#unflushedSince !== undefined) {
-        const since = this.#unflushedSince;
-        this.#unflushedSince = undefined;
         const fd = this.#fd;
-        if (fd === undefined) return; // closed or rewritten: the rewrite made the whole state durable
-        this.#stats.deferredFlushes++;
+        if (fd === undefined) return; // closed or rewritten: close flushed, a rewrite made the whole state durable
         try {
-          await fdatasyncFd(fd);
-          this.#onDeferredFlush?.(performance.now() - since);
+          await this.#flushDeferred(fd);
         } catch (err) {
-          this.#stats.deferredFlushFailures++;
           this.#onDeferredFlushError?.(err);
-          // The page cache may have dropped the unflushed bytes: rewrite the whole log from the saved
-          // state (which holds every resolved save) before the next append.
-          this.#mustRewrite = true;
-          this.#flushing = undefined;
-          void this.#task(() => this.#rewrite(this.#byId!)).catch((e: unknown) => this.#onDeferredFlushError?.(e));
+          this.#repairSoon();
           return;
         }
       }
     } finally {
       this.#flushing = undefined;
     }
+  }
+
+  /**
+   * One `fdatasync` covering every deferred write so far (none pending: nothing). On failure the page
+   * cache may have dropped the unflushed bytes: the log must be rewritten from the saved state (which
+   * holds every resolved save) before the next append; rethrows.
+   */
+  async #flushDeferred(fd: number): Promise<void> {
+    const since = this.#unflushedSince;
+    if (since === undefined) return;
+    this.#unflushedSince = undefined;
+    this.#stats.deferredFlushes++;
+    try {
+      await fdatasyncFd(fd);
+    } catch (err) {
+      this.#stats.deferredFlushFailures++;
+      this.#mustRewrite = true;
+      throw err;
+    }
+    this.#onDeferredFlush?.(performance.now() - since);
+  }
+
+  /**
+   * Queues a rewrite of the log from the saved state, now rather than at the next save (which may not
+   * come): deferred first saves resolved before a flush that failed or may never succeed.
+   */
+  #repairSoon(): void {
+    void this.#task(() => this.#rewrite(this.#byId!)).catch((e: unknown) => this.#onDeferredFlushError?.(e));
   }
 
   /** Closes the append descriptor after pending saves (a later save opens it again). Call at shutdown. */
@@ -387,9 +406,7 @@ export class JsonFileExitIntentStore implements ExitIntentStore {
       // from the durable state (without this batch).
       this.#mustRewrite = true;
       await this.#closeAppender().catch(() => undefined);
-      // Deferred first saves resolved before a flush that may now never succeed: rewrite at once rather
-      // than at the next save, which may not come.
-      if (this.#deferFlush) this.#queue.push({ kind: 'task', run: () => this.#rewrite(this.#byId!).then(() => () => undefined, (re: unknown) => () => this.#onDeferredFlushError?.(re)) });
+      if (this.#deferFlush) this.#repairSoon();
       const e = new IntentStoreError('INTENT_STORE_WRITE_FAILED', `cannot write the exit intent log: path=${this.#path}`, { path: this.#path }, { cause: err });
       for (const op of batch) op.reject(e);
       return;
@@ -548,20 +565,7 @@ export class JsonFileExitIntentStore implements ExitIntentStore {
     this.#fd = undefined;
     if (fd === undefined) return;
     try {
-      const since = this.#unflushedSince;
-      if (since !== undefined) {
-        this.#unflushedSince = undefined;
-        this.#stats.deferredFlushes++;
-        try {
-          await fdatasyncFd(fd);
-        } catch (err) {
-          // As in #flushLoop: the next save rewrites the log from the saved state.
-          this.#stats.deferredFlushFailures++;
-          this.#mustRewrite = true;
-          throw err;
-        }
-        this.#onDeferredFlush?.(performance.now() - since);
-      }
+      await this.#flushDeferred(fd);
     } finally {
       await closeFd(fd);
     }
