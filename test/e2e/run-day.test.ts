@@ -4,7 +4,7 @@
  * test moves simulated time in steps and lets I/O run between them (no sleeps).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { drive, settle, simDriver } from '../support/sim-driver.ts';
+import { assertStartedBeforeOpen, drive, settle, simDriver } from '../support/sim-driver.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +47,12 @@ afterEach(async () => {
   simDriver.reset();
 });
 
-async function start(holdings: SimHoldingSpec[], monitor: unknown, at = '08:59:30'): Promise<Ctx> {
+/**
+ * Starts the day at `at` (default 08:45, well before the open): simulated time moves on while the
+ * start's I/O is in flight, and on a loaded machine a start at 08:59:30 could run past the open, so a
+ * fault or halt a test sets right after `start` would miss the first ticks. Asserts it did not.
+ */
+async function start(holdings: SimHoldingSpec[], monitor: unknown, at = '08:45:00'): Promise<Ctx> {
   clearSharedLimiters();
   const clock = new TestClock(kstInstant(DAY, at));
   const config = loadConfig({
@@ -62,6 +67,7 @@ async function start(holdings: SimHoldingSpec[], monitor: unknown, at = '08:59:3
   );
   running = { clock, day, lines };
   simDriver.inFlight = () => day.client.requestsInFlight + (day.ledger.db.inFlight ?? 0);
+  assertStartedBeforeOpen(clock, DAY, at);
   return running;
 }
 
@@ -115,10 +121,7 @@ describe('hantu run on the twin (real 2026-02-20 daily bars, synthetic-intraday 
   });
 
   it('a halt pauses the exit while monitoring goes on; the exit runs when trading resumes', async () => {
-    // Started well before the open: the halt must be in place before the first trade tick, however long
-    // the start takes on a loaded machine (simulated time moves on while its I/O is in flight).
-    const c = await start([{ code: '009830', quantity: 50, avgPrice: 58_500 }], { default: { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 50 } } }, '08:45:00');
-    expect(c.clock.now()).toBeLessThan(kstInstant(DAY, '09:00'));
+    const c = await start([{ code: '009830', quantity: 50, avgPrice: 58_500 }], { default: { thresholds: { type: 'percent', stopLossPct: 3, takeProfitPct: 50 } } });
     c.day.twin!.twin.ws.faults.halted.add('009830');
     await drive(c.clock, () => c.clock.now() >= kstInstant(DAY, '09:10'), '09:10');
     expect(has(c.lines, /TradingPaused .*009830/)).toBe(true);

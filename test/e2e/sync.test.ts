@@ -5,7 +5,7 @@
  * reason when nothing answers).
  */
 import { randomBytes } from 'node:crypto';
-import { drive, settle, simDriver } from '../support/sim-driver.ts';
+import { assertStartedBeforeOpen, drive, settle, simDriver } from '../support/sim-driver.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +87,8 @@ const NO_EXITS = { default: { thresholds: { type: 'percent', stopLossPct: 50, ta
 
 async function start(engine: Engine, holdings: SimHoldingSpec[], monitor: unknown, opts: { ledgerAccountId?: string; at?: string; openOrderCheckMs?: number; syncPeriodicMs?: number } = {}): Promise<Ctx> {
   clearSharedLimiters();
-  const at = opts.at ?? '08:59:30';
+  // Well before the open (see assertStartedBeforeOpen): faults set right after `start` must precede the first ticks.
+  const at = opts.at ?? '08:45:00';
   const clock = new TestClock(kstInstant(DAY, at));
   const config = loadConfig({ env: {}, overrides: { dataDir: mkdtempSync(join(tmpdir(), 'hantu-sync-')), sim: { day: DAY, at: at.slice(0, 5), speed: 1 }, monitor } });
   const lines: string[] = [];
@@ -112,6 +113,7 @@ async function start(engine: Engine, holdings: SimHoldingSpec[], monitor: unknow
   running = { clock, day, lines };
   simDriver.inFlight = () => day.client.requestsInFlight + (day.ledger.db.inFlight ?? 0);
   simDriver.busy = () => day.sync.busy;
+  assertStartedBeforeOpen(clock, DAY, at);
   return running;
 }
 

@@ -1,4 +1,5 @@
 import type { TestClock } from '../../src/core/clock.ts';
+import { kstInstant } from '../../src/core/kst.ts';
 
 /**
  * Drives a TestClock for end-to-end tests over real loopback sockets: simulated time moves in steps,
@@ -53,4 +54,17 @@ export async function settle<T>(clock: TestClock, p: Promise<T>, what: string): 
   await drive(clock, () => state !== undefined, what, 600_000, 100);
   if (!state!.ok) throw state!.e;
   return state!.v;
+}
+
+/**
+ * Fails when a day started before the open (`at`, KST HH:MM[:SS] on `day`) has already reached it:
+ * simulated time moves on while a start's I/O is in flight, and a fault or halt a test sets right
+ * after the start would then miss the first ticks (a flaky test rather than a failing one).
+ * @throws Error naming the simulated time the start ended at
+ */
+export function assertStartedBeforeOpen(clock: TestClock, day: string, at: string): void {
+  const open = kstInstant(day, '09:00');
+  if (kstInstant(day, at.slice(0, 5)) < open && clock.now() >= open) {
+    throw new Error(`the start (from ${at}) ran past the 09:00 open (simulated ${new Date(clock.now()).toISOString()}): start earlier`);
+  }
 }
